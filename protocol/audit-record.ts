@@ -8,7 +8,10 @@
  * only digests, names, codes and times.
  */
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import canonicalizeModule from 'canonicalize';
+
+// The package is CommonJS (`module.exports = serialize`) while its typings declare an ES default.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 /** `prev` of the first record in a chain. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
