@@ -17,6 +17,7 @@ import type { EnclaveLink } from './enclave-link.ts';
 import {
   BadRequestError,
   BodyTooLargeError,
+  EnclaveRejectedError,
   HostConfigError,
   InvalidNonceError,
   InvalidWorkflowNameError,
@@ -144,7 +145,7 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
 
   app.setErrorHandler(async (error, request, reply) => {
     const mapped = mapError(error, bodyLimit);
-    if (mapped.code.startsWith('ERR_HOST_ENCLAVE') || mapped.status >= 500) {
+    if (mapped instanceof EnclaveRejectedError || mapped.status >= 500) {
       metrics.enclaveErrors.inc({ code: mapped.code });
       request.log.warn({ code: mapped.code, route: request.routeOptions.url ?? 'unmatched' }, 'request failed');
     }
