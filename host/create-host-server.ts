@@ -51,7 +51,8 @@ export interface HostServerOptions {
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
-const workflowNamePattern = /^[a-z][a-z0-9_-]{0,63}$/;
+// The same alphabet as the sealed request's workflow field (protocol/messages.ts).
+const workflowNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const base64urlPattern = /^[A-Za-z0-9_-]+$/;
 const keyIdSymbol = Symbol('cloister.apiKeyId');
 

@@ -70,7 +70,7 @@ export class InvalidNonceError extends HostError {
 
 export class InvalidWorkflowNameError extends HostError {
   constructor() {
-    super('ERR_HOST_INVALID_WORKFLOW_NAME', 'workflow names are 1-64 characters of a-z, 0-9, - and _, starting with a letter', 'validation', 400);
+    super('ERR_HOST_INVALID_WORKFLOW_NAME', 'workflow names are 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit', 'validation', 400);
   }
 }
 
