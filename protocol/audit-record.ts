@@ -7,11 +7,7 @@
  * field, so any JCS implementation can recompute it. Records never hold payload content:
  * only digests, names, codes and times.
  */
-import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
-
-// The package is CommonJS (`module.exports = serialize`) while its typings declare an ES default.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+import { canonicalJson, sha256Hex } from './run-digests.ts';
 
 /** `prev` of the first record in a chain. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -60,9 +56,7 @@ export interface AuditRecord extends AuditRecordBody {
 
 export function hashAuditRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): string {
   const { hash: _ignored, ...body } = record as AuditRecord;
-  const text = canonicalize(body);
-  if (text === undefined) return AUDIT_GENESIS_HASH; // unreachable for objects; keeps the type honest
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256Hex(canonicalJson(body) ?? '');
 }
 
 export type AuditChainCheck =

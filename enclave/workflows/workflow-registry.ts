@@ -5,12 +5,9 @@
  * SHA-256 over its RFC 8785 (JCS) encoding, like every workflow (DESIGN §7.1).
  */
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
 import type { AuditWorkflowRef } from '../../protocol/audit-record.ts';
+import { canonicalJson } from '../../protocol/run-digests.ts';
 import { EnclaveConfigError } from '../errors.ts';
-
-// The package is CommonJS (`module.exports = serialize`) while its typings declare an ES default.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
@@ -41,7 +38,7 @@ export interface WorkflowRegistry {
 }
 
 export function jcsSha256(value: unknown): Buffer {
-  const text = canonicalize(value);
+  const text = canonicalJson(value);
   if (text === undefined) throw new EnclaveConfigError({ setting: 'workflow', reason: 'not JSON-encodable' });
   return createHash('sha256').update(text, 'utf8').digest();
 }
