@@ -48,10 +48,12 @@ async function readBody(message: IncomingMessage): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-export async function startTamperProxy(upstream: string): Promise<TamperProxy> {
+/** `upstream` is the real host's URL, or a choice per request (e.g. attestation from another host). */
+export async function startTamperProxy(upstream: string | ((request: ProxiedRequest) => string)): Promise<TamperProxy> {
   const forward = async (request: ProxiedRequest): Promise<ProxiedResponse> => {
+    const target = typeof upstream === 'string' ? upstream : upstream(request);
     const { host: _host, 'content-length': _length, connection: _connection, ...headers } = request.headers;
-    const response = await fetch(new URL(request.path, upstream), {
+    const response = await fetch(new URL(request.path, target), {
       method: request.method,
       headers,
       ...(request.method === 'GET' || request.method === 'HEAD' ? {} : { body: request.body }),
