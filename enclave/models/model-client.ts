@@ -95,6 +95,8 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
           const text = assembly.add(chunk);
           if (text.length > 0) yield { type: 'text_delta', text } satisfies ChatStreamEvent;
         }
+        // The SDK ends an aborted stream quietly; a stream cut by the deadline is a timeout, not a short answer.
+        if (controller.signal.aborted) throw new ModelTimeoutError({ integration: endpoint.name, timeoutMs: endpoint.timeoutMs });
         const result = assembly.finish();
         for (const toolCall of result.toolCalls) yield { type: 'tool_call', toolCall } satisfies ChatStreamEvent;
         yield { type: 'done', result } satisfies ChatStreamEvent;
