@@ -88,15 +88,19 @@ interface Question {
   readonly sentences: readonly string[];
 }
 
-// The question is what the user asked last: its sentences ending in "?", else a "Question:" line,
-// else the whole message. Prompt templates often put context and question in one message.
+// The question is what the user asked last. Prompt templates often put context and question in one
+// message, so: a "Question:" line if there is one; else the sentences ending in "?" in the last
+// paragraph, else anywhere; else the whole message.
 function questionOf(message: ChatMessage | undefined): Question {
   if (message === undefined) return { text: '', sentences: [] };
   const text = messageText(message);
-  const asked = splitSentences(text).filter((s) => s.endsWith('?'));
-  if (asked.length > 0) return { text: asked.map(stripLabel).join(' '), sentences: asked };
-  const labelled = text.split(/\r?\n/).find((line) => /^\s*(?:question|q|query)\s*:/i.test(line));
+  const labelled = text.split(/\r?\n/).filter((line) => /^\s*(?:question|q|query)\s*:/i.test(line)).at(-1);
   if (labelled !== undefined) return { text: stripLabel(labelled), sentences: splitSentences(labelled) };
+  const paragraphs = text.split(/\r?\n\s*\r?\n/).filter((p) => p.trim().length > 0);
+  for (const scope of [paragraphs.at(-1) ?? '', text]) {
+    const asked = splitSentences(scope).filter((s) => s.endsWith('?'));
+    if (asked.length > 0) return { text: asked.map(stripLabel).join(' '), sentences: asked };
+  }
   return { text: text.trim(), sentences: splitSentences(text) };
 }
 

@@ -25,7 +25,7 @@ export function lexicalTerms(text: string): string[] {
       continue;
     }
     if (stopWords.has(lower)) continue;
-    terms.push(stem(lower));
+    terms.push(dropFinalE(stem(lower)));
   }
   return terms;
 }
@@ -40,6 +40,11 @@ function stem(word: string): string {
   if (word.endsWith('es') && /(?:ch|sh|x|z|ss)es$/.test(word)) return word.slice(0, -2);
   if (word.endsWith('s') && !word.endsWith('ss') && !word.endsWith('us') && !word.endsWith('is')) return word.slice(0, -1);
   return word;
+}
+
+// "file" and "filed" both become "fil", "damage" and "damaged" both "damag".
+function dropFinalE(word: string): string {
+  return word.length > 3 && word.endsWith('e') && !word.endsWith('ee') ? word.slice(0, -1) : word;
 }
 
 function undouble(word: string): string {
