@@ -119,11 +119,11 @@ function createApp(log: RequestLog, now: () => number, apiKey: string | undefine
     const checked = checkChatRequest(parsed.body);
     if ('status' in checked) return send(reply, checked);
     const body = checked;
-    const reply_ = chatReply(body);
+    const answer = chatReply(body);
     const id = `chatcmpl-${requestDigest(body).slice(0, 29)}`;
     const n = body.n ?? 1;
     if (body.stream === true) {
-      const chunks = streamChunks(id, now(), body.model, reply_, n, body.stream_options?.include_usage === true);
+      const chunks = streamChunks(id, now(), body.model, answer, n, body.stream_options?.include_usage === true);
       const events = [...chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`), 'data: [DONE]\n\n'];
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
@@ -140,16 +140,16 @@ function createApp(log: RequestLog, now: () => number, apiKey: string | undefine
         index,
         message: {
           role: 'assistant',
-          content: reply_.content,
+          content: answer.content,
           refusal: null,
-          ...(reply_.toolCalls.length > 0
-            ? { tool_calls: reply_.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+          ...(answer.toolCalls.length > 0
+            ? { tool_calls: answer.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
             : {}),
         },
         logprobs: null,
-        finish_reason: reply_.finishReason,
+        finish_reason: answer.finishReason,
       })),
-      usage: usageOf(reply_, n),
+      usage: usageOf(answer, n),
     });
   });
 
