@@ -12,6 +12,7 @@ export type ModelErrorCode =
   | 'ERR_MODEL_CONFIG'
   | 'ERR_MODEL_UNREACHABLE'
   | 'ERR_MODEL_TIMEOUT'
+  | 'ERR_MODEL_CANCELLED'
   | 'ERR_MODEL_UNAVAILABLE'
   | 'ERR_MODEL_REFUSED'
   | 'ERR_MODEL_BAD_RESPONSE';
@@ -53,6 +54,17 @@ export class ModelTimeoutError extends ModelError<'ERR_MODEL_TIMEOUT'> {
       integration: options.integration,
     });
     this.timeoutMs = options.timeoutMs;
+  }
+}
+
+/** The caller aborted the call (its `signal` fired), e.g. because the run was stopped. */
+export class ModelCancelledError extends ModelError<'ERR_MODEL_CANCELLED'> {
+  constructor(options: { integration: string }) {
+    super('ERR_MODEL_CANCELLED', `the call to model integration '${options.integration}' was cancelled by its caller`, {
+      category: 'transient',
+      status: 503,
+      integration: options.integration,
+    });
   }
 }
 

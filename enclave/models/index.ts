@@ -2,6 +2,7 @@
 export { createModelClient } from './model-client.ts';
 export {
   ModelBadResponseError,
+  ModelCancelledError,
   ModelConfigError,
   ModelError,
   ModelRefusedError,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloisterError } from '../../protocol/cloister-error.ts';
 import {
   ModelBadResponseError,
+  ModelCancelledError,
   ModelConfigError,
   ModelRefusedError,
   ModelTimeoutError,
@@ -221,6 +222,27 @@ describe('model client errors', () => {
     );
     expect(seen).toEqual(['first']);
     expect(error).toBeInstanceOf(ModelTimeoutError);
+  });
+
+  it('reports a call its caller cancels mid-stream as cancelled', async () => {
+    const controller = new AbortController();
+    const client = clientFor('stream-stall');
+    const error = await failure(
+      (async () => {
+        for await (const event of client.streamChatCompletion({ ...request, signal: controller.signal })) {
+          if (event.type === 'text_delta') controller.abort();
+        }
+      })(),
+    );
+    expect(error).toBeInstanceOf(ModelCancelledError);
+    expect(error).toMatchObject({ code: 'ERR_MODEL_CANCELLED', integration: 'fake' });
+  });
+
+  it('reports a call whose signal has already fired as cancelled, for every kind of call', async () => {
+    const client = clientFor('hang');
+    const signal = AbortSignal.abort();
+    expect(await failure(client.chatCompletion({ ...request, signal }))).toBeInstanceOf(ModelCancelledError);
+    expect(await failure(client.embed({ integration: 'fake', model: 'e', input: ['a'], signal }))).toBeInstanceOf(ModelCancelledError);
   });
 
   it('reports embeddings that do not match the inputs as a bad response', async () => {

@@ -23,6 +23,7 @@ import type {
 import { CloisterError, InternalError } from '../../protocol/cloister-error.ts';
 import {
   ModelBadResponseError,
+  ModelCancelledError,
   ModelConfigError,
   ModelRefusedError,
   ModelTimeoutError,
@@ -77,7 +78,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     async chatCompletion(request) {
       const endpoint = endpointFor(request.integration);
       const body = chatBody(request, endpoint);
-      return withDeadline(endpoint, async (signal) => {
+      return withDeadline(endpoint, request.signal, async (signal) => {
         const response: unknown = await endpoint.sdk.chat.completions.create(body, { signal });
         return resultOf(endpoint.name, response);
       });
@@ -86,26 +87,25 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     async *streamChatCompletion(request) {
       const endpoint = endpointFor(request.integration);
       const body = { ...chatBody(request, endpoint), stream: true as const, stream_options: { include_usage: true } };
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), endpoint.timeoutMs);
+      const control = new CallControl(endpoint.timeoutMs, request.signal);
       const assembly = new StreamAssembly(endpoint.name, request.model);
       try {
-        const stream = await endpoint.sdk.chat.completions.create(body, { signal: controller.signal });
+        const stream = await endpoint.sdk.chat.completions.create(body, { signal: control.signal });
         for await (const chunk of stream) {
           const text = assembly.add(chunk);
           if (text.length > 0) yield { type: 'text_delta', text } satisfies ChatStreamEvent;
         }
-        // The SDK ends an aborted stream quietly; a stream cut by the deadline is a timeout, not a short answer.
-        if (controller.signal.aborted) throw new ModelTimeoutError({ integration: endpoint.name, timeoutMs: endpoint.timeoutMs });
+        // The SDK ends an aborted stream quietly; a stream cut short is a timeout or a cancellation, not a short answer.
+        const cut = control.abortReason(endpoint);
+        if (cut !== undefined) throw cut;
         const result = assembly.finish();
         for (const toolCall of result.toolCalls) yield { type: 'tool_call', toolCall } satisfies ChatStreamEvent;
         yield { type: 'done', result } satisfies ChatStreamEvent;
       } catch (error) {
-        throw toModelError(error, endpoint, controller.signal.aborted);
+        throw toModelError(error, endpoint, control);
       } finally {
-        clearTimeout(timer);
-        // Ends the HTTP exchange when the consumer stops reading early.
-        controller.abort();
+        // Also ends the HTTP exchange when the consumer stops reading early.
+        control.dispose();
       }
     },
 
@@ -116,7 +116,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       if (request.dimensions !== undefined && !(Number.isInteger(request.dimensions) && request.dimensions > 0)) {
         throw new ModelConfigError({ integration: request.integration, rule: 'dimensions must be a positive integer' });
       }
-      return withDeadline(endpoint, async (signal) => {
+      return withDeadline(endpoint, request.signal, async (signal) => {
         const response: unknown = await endpoint.sdk.embeddings.create(
           {
             model: request.model,
@@ -168,23 +168,64 @@ function createEndpoint(name: string, integration: ModelIntegration, fetch: Mode
   return { name, sdk, timeoutMs, maxTokensField };
 }
 
-async function withDeadline<T>(endpoint: Endpoint, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), endpoint.timeoutMs);
+async function withDeadline<T>(endpoint: Endpoint, callerSignal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const control = new CallControl(endpoint.timeoutMs, callerSignal);
   try {
-    return await call(controller.signal);
+    return await call(control.signal);
   } catch (error) {
-    throw toModelError(error, endpoint, controller.signal.aborted);
+    throw toModelError(error, endpoint, control);
   } finally {
-    clearTimeout(timer);
+    control.dispose();
   }
 }
 
-function toModelError(error: unknown, endpoint: Endpoint, deadlinePassed: boolean): CloisterError {
+/** One call's abort signal: fired by the deadline or by the caller, remembering which. */
+class CallControl {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #callerSignal: AbortSignal | undefined;
+  readonly #onCallerAbort = () => {
+    this.#cancelled = true;
+    this.#controller.abort();
+  };
+  #timedOut = false;
+  #cancelled = false;
+
+  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#controller.abort();
+    }, timeoutMs);
+    this.#callerSignal = callerSignal;
+    if (callerSignal?.aborted) this.#onCallerAbort();
+    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Why the call was aborted, or `undefined` if it was not. */
+  abortReason(endpoint: Endpoint): CloisterError | undefined {
+    if (this.#cancelled) return new ModelCancelledError({ integration: endpoint.name });
+    if (this.#timedOut) return new ModelTimeoutError({ integration: endpoint.name, timeoutMs: endpoint.timeoutMs });
+    return undefined;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+    this.#controller.abort();
+  }
+}
+
+function toModelError(error: unknown, endpoint: Endpoint, control: CallControl): CloisterError {
   const integration = endpoint.name;
+  // A call cut by the deadline or the caller fails as such, whatever the SDK made of the abort.
+  const aborted = control.abortReason(endpoint);
+  if (aborted !== undefined) return aborted;
   if (error instanceof CloisterError) return error;
-  // Only the deadline aborts a call, so an abort is a timeout.
-  if (deadlinePassed || error instanceof APIConnectionTimeoutError || error instanceof APIUserAbortError) {
+  if (error instanceof APIConnectionTimeoutError || error instanceof APIUserAbortError) {
     return new ModelTimeoutError({ integration, timeoutMs: endpoint.timeoutMs });
   }
   if (error instanceof APIConnectionError) {

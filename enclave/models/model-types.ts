@@ -69,6 +69,8 @@ export interface ChatCompletionRequest {
   readonly toolChoice?: ToolChoice;
   readonly responseFormat?: ResponseFormat;
   readonly seed?: number;
+  /** Cancels the call (e.g. when the run is stopped); it then fails with `ERR_MODEL_CANCELLED`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface TokenUsage {
@@ -103,6 +105,8 @@ export interface EmbedRequest {
   readonly model: string;
   readonly input: readonly string[];
   readonly dimensions?: number;
+  /** Cancels the call; it then fails with `ERR_MODEL_CANCELLED`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface EmbedResult {
