@@ -11,7 +11,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { CloisterError, InternalError } from '../protocol/cloister-error.ts';
 import type { EnclaveLink } from './enclave-link.ts';
 import {
@@ -93,7 +93,8 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   };
   const app = Fastify({
     logger: (options.logStream === false ? false : logger) as FastifyServerOptions['logger'],
-    disableRequestLogging: true,
+    // Fastify's own per-request lines would carry the URL (query values): ours replace them.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     requestTimeout: requestTimeoutMs,
     connectionTimeout: requestTimeoutMs,

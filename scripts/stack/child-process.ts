@@ -35,11 +35,16 @@ export interface ChildHandle {
 const readyPattern = /^ready (\S+)$/;
 
 export function startChild(options: ChildOptions): ChildHandle {
+  // Its own process group, so a Ctrl-C in the terminal reaches only the supervisor, which then
+  // stops the children in order. stdin is a pipe the child watches: when the supervisor dies,
+  // however it dies, the pipe closes and the child exits too (CLOISTER_EXIT_WITH_PARENT).
   const child = spawn(options.command, [...options.args], {
     cwd: options.cwd,
-    env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...(options.env ?? process.env), CLOISTER_EXIT_WITH_PARENT: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
+  child.stdin.on('error', () => {});
   let exitInfo: ChildExit | undefined;
   const exited = new Promise<ChildExit>((resolve) => {
     child.once('exit', (code, signal) => {
