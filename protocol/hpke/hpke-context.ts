@@ -5,8 +5,8 @@
  * successful seal or open, and a failed open leaves it where it was (§5.2), so a forged
  * ciphertext cannot desynchronise the two ends.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { HpkeInvalidParametersError, HpkeMessageLimitError, HpkeOpenError } from '../errors.ts';
+import { aeadOpen, aeadSeal } from './aead.ts';
 import { aeadParams, hpkeSuiteId, type AeadParams, type HpkeMode, type HpkeSuite } from './hpke-suite.ts';
 import { labeledExpand, labeledExtract, SHA256_LENGTH } from './labeled-kdf.ts';
 
@@ -83,32 +83,14 @@ abstract class HpkeContextBase {
   }
 
   protected sealNext(plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-    const nonce = this.#nonce();
-    const cipher = createCipheriv(this.#aead.cipher, this.#key, nonce, { authTagLength: this.#aead.tagLength });
-    if (aad.byteLength > 0) cipher.setAAD(aad);
-    const head = cipher.update(plaintext);
-    const tail = cipher.final();
-    const out = Buffer.concat([head, tail, cipher.getAuthTag()]);
+    const out = aeadSeal(this.#aead, this.#key, this.#nonce(), aad, plaintext);
     this.#sequence++;
     return out;
   }
 
   protected openNext(ciphertext: Uint8Array, aad: Uint8Array): Uint8Array {
-    const tagLength = this.#aead.tagLength;
-    if (ciphertext.byteLength < tagLength) throw new HpkeOpenError();
-    const nonce = this.#nonce();
-    const body = ciphertext.subarray(0, ciphertext.byteLength - tagLength);
-    const tag = ciphertext.subarray(ciphertext.byteLength - tagLength);
-    let out: Buffer;
-    try {
-      const decipher = createDecipheriv(this.#aead.cipher, this.#key, nonce, { authTagLength: tagLength });
-      decipher.setAuthTag(tag);
-      if (aad.byteLength > 0) decipher.setAAD(aad);
-      const head = decipher.update(body);
-      out = Buffer.concat([head, decipher.final()]);
-    } catch (cause) {
-      throw new HpkeOpenError({ cause });
-    }
+    const out = aeadOpen(this.#aead, this.#key, this.#nonce(), aad, ciphertext);
+    if (out === undefined) throw new HpkeOpenError();
     this.#sequence++;
     return out;
   }

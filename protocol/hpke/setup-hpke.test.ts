@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
@@ -207,7 +208,7 @@ describe('@hpke/core as an oracle', () => {
     const info = Buffer.from('message/cloister-req');
     const psk = { psk: Buffer.alloc(32, 7), pskId: Buffer.from('psk id') };
 
-    async function oracleKeys(pair: HpkeKeyPair): Promise<CryptoKeyPair> {
+    async function oracleKeys(pair: HpkeKeyPair): Promise<webcrypto.CryptoKeyPair> {
       return {
         privateKey: await oracle.kem.deserializePrivateKey(rawPrivateKey(pair.privateKey)),
         publicKey: await oracle.kem.deserializePublicKey(pair.publicKey),
