@@ -30,6 +30,7 @@ export type ProtocolErrorCode =
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_FRAME_MALFORMED'
   | 'ERR_CHANNEL_ENDPOINT_INVALID'
+  | 'ERR_CHANNEL_OPTIONS_INVALID'
   | 'ERR_CHANNEL_VSOCK_UNSUPPORTED'
   | 'ERR_CHANNEL_UNAVAILABLE'
   | 'ERR_CHANNEL_CLOSED'
@@ -224,6 +225,12 @@ export class ChannelEndpointInvalidError extends ProtocolError<'ERR_CHANNEL_ENDP
       `invalid channel endpoint: ${args.reason} (expected unix:PATH, tcp:HOST:PORT or vsock:CID:PORT)`,
       opts('configuration', 500),
     );
+  }
+}
+
+export class ChannelOptionsInvalidError extends ProtocolError<'ERR_CHANNEL_OPTIONS_INVALID'> {
+  constructor(args: { option: string; reason: string }) {
+    super('ERR_CHANNEL_OPTIONS_INVALID', `invalid channel option ${args.option}: ${args.reason}`, opts('configuration', 500));
   }
 }
 
