@@ -252,7 +252,7 @@ export class ChannelUnavailableError extends ProtocolError<'ERR_CHANNEL_UNAVAILA
 }
 
 export class ChannelClosedError extends ProtocolError<'ERR_CHANNEL_CLOSED'> {
-  constructor(args: { reason: 'connection lost' | 'client closed' | 'server closed'; cause?: unknown }) {
+  constructor(args: { reason: 'connection lost' | 'client closed' | 'malformed frames from the peer'; cause?: unknown }) {
     super('ERR_CHANNEL_CLOSED', `enclave channel closed with the request in flight (${args.reason})`, opts('transient', 503, args.cause));
   }
 }
