@@ -6,7 +6,8 @@
  * map `{type: "Buffer", data: [...]}`), and `undefined` is refused (it has no JSON counterpart
  * and no meaning in any of our formats).
  * Decoding: definite lengths only, duplicate map keys rejected, trailing bytes rejected, depth
- * bounded, and byte strings come back as plain `Uint8Array` views (never Buffers).
+ * bounded, tags left as inert `Tag` objects, and byte strings come back as plain `Uint8Array`
+ * views (never Buffers).
  */
 import { decode, encode, TypeEncoderMap, type DecodeOptions } from 'cbor2';
 
@@ -23,6 +24,8 @@ const strict: DecodeOptions = {
   rejectUndefined: true,
   rejectSimple: true,
   maxDepth: 64,
+  // Tags stay inert Tag objects: no Dates, RegExps or other constructions from untrusted bytes.
+  ignoreGlobalTags: true,
 };
 
 /** Decodes exactly one strict CBOR item; throws whatever cbor2 throws (callers wrap it). */

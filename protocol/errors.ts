@@ -27,6 +27,7 @@ export type ProtocolErrorCode =
   | 'ERR_RECEIPT_ALGORITHM_UNSUPPORTED'
   | 'ERR_RECEIPT_SIGNATURE_INVALID'
   | 'ERR_RECEIPT_PAYLOAD_INVALID'
+  | 'ERR_RECEIPT_MISMATCH'
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_FRAME_MALFORMED'
   | 'ERR_CHANNEL_ENDPOINT_INVALID'
@@ -199,6 +200,12 @@ export class ReceiptPayloadInvalidError extends ProtocolError<'ERR_RECEIPT_PAYLO
       `receipt payload is invalid${first ? `: ${first.path || '(root)'}: ${first.message}` : ''}`,
       opts('security', 403, undefined, args.issues),
     );
+  }
+}
+
+export class ReceiptMismatchError extends ProtocolError<'ERR_RECEIPT_MISMATCH'> {
+  constructor(args: { field: string }) {
+    super('ERR_RECEIPT_MISMATCH', `receipt ${args.field} does not match what was sent or received`, opts('security', 403));
   }
 }
 

@@ -32,6 +32,7 @@ export {
   ProtocolError,
   ReceiptAlgorithmUnsupportedError,
   ReceiptMalformedError,
+  ReceiptMismatchError,
   ReceiptPayloadInvalidError,
   ReceiptSignatureInvalidError,
   StreamChunkInvalidError,
@@ -83,6 +84,10 @@ export { USER_DATA_MAX_BYTES, USER_DATA_VERSION, decodeUserData, encodeUserData 
 export type { UserData, UserDataInput } from './user-data.ts';
 export { COSE_ALG_EDDSA, COSE_ALG_ES256, decodeCoseKey, encodeCoseKey } from './cose-key.ts';
 export type { ReceiptAlgorithm, ReceiptVerifyKey } from './cose-key.ts';
+
+// Receipts (DESIGN §5.3)
+export { RECEIPT_VERSION, decodeReceiptUnverified, outputDigest, requestDigest, signReceipt, verifyReceipt } from './receipts.ts';
+export type { DecodedReceipt, ReceiptExpectations, ReceiptPayload } from './receipts.ts';
 
 // CBOR helpers (the one strict configuration of cbor2)
 export { decodeCbor, encodeCbor } from './cbor.ts';
