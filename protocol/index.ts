@@ -68,6 +68,8 @@ export {
   sealResponse,
 } from './encapsulation.ts';
 export type { EncapsulationKey, EncapsulationPublicKey, OpenedRequest, SealedRequest } from './encapsulation.ts';
+export { CHUNKED_RESPONSE_LABEL, createResponseStreamOpener, createResponseStreamSealer } from './chunked-encapsulation.ts';
+export type { ResponseStreamOpener, ResponseStreamSealer } from './chunked-encapsulation.ts';
 
 // Inner messages and attestation user_data
 export {
