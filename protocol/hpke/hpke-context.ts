@@ -37,8 +37,8 @@ export function keySchedule(
   const aead = aeadParams(suite.aead);
   const pskBytes = psk?.psk ?? EMPTY;
   const pskId = psk?.pskId ?? EMPTY;
-  const pskIdHash = labeledExtract(suiteId, EMPTY, 'psk_id_hash', pskId);
-  const infoHash = labeledExtract(suiteId, EMPTY, 'info_hash', info);
+  const pskIdHash = cachedExtract(suiteId, 'psk_id_hash', pskId);
+  const infoHash = cachedExtract(suiteId, 'info_hash', info);
   const keyScheduleContext = Buffer.concat([Uint8Array.of(mode), pskIdHash, infoHash]);
   const secret = labeledExtract(suiteId, sharedSecret, 'secret', pskBytes);
   return {
@@ -48,6 +48,23 @@ export function keySchedule(
     baseNonce: labeledExpand(suiteId, secret, 'base_nonce', keyScheduleContext, aead.nonceLength),
     exporterSecret: labeledExpand(suiteId, secret, 'exp', keyScheduleContext, SHA256_LENGTH),
   };
+}
+
+// psk_id_hash and info_hash depend only on public inputs that repeat request after request
+// (an empty psk_id; info = label ‖ header), so a small bounded cache saves two HMACs per setup.
+const extractCache = new Map<string, Buffer>();
+const EXTRACT_CACHE_LIMIT = 64;
+
+function cachedExtract(suiteId: Uint8Array, label: string, ikm: Uint8Array): Buffer {
+  if (ikm.byteLength > 256) return labeledExtract(suiteId, EMPTY, label, ikm);
+  const cacheKey = `${Buffer.from(suiteId).toString('hex')}/${label}/${Buffer.from(ikm.buffer, ikm.byteOffset, ikm.byteLength).toString('hex')}`;
+  let value = extractCache.get(cacheKey);
+  if (!value) {
+    value = labeledExtract(suiteId, EMPTY, label, ikm);
+    if (extractCache.size >= EXTRACT_CACHE_LIMIT) extractCache.delete(extractCache.keys().next().value!);
+    extractCache.set(cacheKey, value);
+  }
+  return value;
 }
 
 // 2^96 − 1 is the RFC's limit; JavaScript numbers stay exact up to 2^53 − 1, which no context reaches.

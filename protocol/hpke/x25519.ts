@@ -1,12 +1,15 @@
 /**
  * DHKEM(X25519) key handling over node:crypto: raw 32-byte keys in and out, KeyObjects inside.
- * Raw keys are wrapped in fixed DER prefixes (RFC 8410), which is far cheaper than JWK.
+ *
+ * Public keys go in and out as JWK, not DER: OpenSSL's DER decoder costs tens of microseconds
+ * per key where the JWK path costs a few, and a request pays for two public keys (enc, and pkR
+ * unless cached). Private keys only come from raw bytes in DeriveKeyPair and tests, and Node's
+ * JWK import would want the public half too, so they use the fixed PKCS#8 prefix (RFC 8410).
  */
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { HpkeInvalidKeyError } from '../errors.ts';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 export const X25519_KEY_LENGTH = 32;
 
 export interface X25519KeyPair {
@@ -20,6 +23,9 @@ export function generateX25519KeyPair(): X25519KeyPair {
   return { privateKey, publicKey: rawPublicKey(publicKey) };
 }
 
+// The recipient key a client seals to is the same attested key request after request.
+let lastPublic: { raw: Buffer; key: KeyObject } | undefined;
+
 export function importX25519PrivateKey(raw: Uint8Array): KeyObject {
   if (raw.byteLength !== X25519_KEY_LENGTH) throw new HpkeInvalidKeyError({ what: 'private key' });
   try {
@@ -31,17 +37,24 @@ export function importX25519PrivateKey(raw: Uint8Array): KeyObject {
 
 export function importX25519PublicKey(raw: Uint8Array): KeyObject {
   if (raw.byteLength !== X25519_KEY_LENGTH) throw new HpkeInvalidKeyError({ what: 'public key' });
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (lastPublic && lastPublic.raw.equals(bytes)) return lastPublic.key;
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: bytes.toString('base64url') }, format: 'jwk' });
   } catch (cause) {
     throw new HpkeInvalidKeyError({ what: 'public key', cause });
   }
+  lastPublic = { raw: Buffer.from(bytes), key };
+  return key;
 }
 
 export function rawPublicKey(key: KeyObject): Uint8Array {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   if (pub.asymmetricKeyType !== 'x25519') throw new HpkeInvalidKeyError({ what: 'public key' });
-  return pub.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
+  const x = pub.export({ format: 'jwk' }).x;
+  if (typeof x !== 'string') throw new HpkeInvalidKeyError({ what: 'public key' });
+  return new Uint8Array(Buffer.from(x, 'base64url'));
 }
 
 export function rawPrivateKey(key: KeyObject): Uint8Array {
