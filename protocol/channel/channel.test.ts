@@ -15,7 +15,7 @@ import {
   FrameTooLargeError,
   MessageInvalidError,
 } from '../errors.ts';
-import { encodeFrame } from '../frames.ts';
+import { createFrameDecoder, encodeFrame } from '../frames.ts';
 import { createChannelClient, type ChannelClient, type ChannelClientOptions } from './channel-client.ts';
 import { createChannelServer, type ChannelHandler, type ChannelServer } from './channel-server.ts';
 
@@ -161,6 +161,54 @@ describe('channel over a Unix socket', () => {
     await dropped.promise;
     await startServer((_t, body) => ({ restarted: body }));
     expect(await client.request('x', 2)).toEqual({ restarted: 2 });
+  });
+
+  it('reconnects in the background, without a request, once the server is back', async () => {
+    const first = await startServer(echo);
+    let reconnected = deferred();
+    let dropped = deferred();
+    const client = startClient({
+      connections: 1,
+      reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+      onConnectionChange: (e) => (e.type === 'connected' ? reconnected.resolve() : dropped.resolve()),
+    });
+    await client.connect();
+    await reconnected.promise;
+    reconnected = deferred();
+    await first.close();
+    await dropped.promise;
+    dropped = deferred();
+    const second = await startServer(echo);
+    await reconnected.promise;
+    expect(client.stats().connected).toBe(1);
+    expect(second.connections).toBe(1);
+  });
+
+  it('ignores an answer that arrives after its request timed out and keeps the connection', async () => {
+    // A raw peer that answers the slow request only after the client has cancelled it.
+    let connections = 0;
+    const lateSent = deferred();
+    const raw: Server = createServer((socket: Socket) => {
+      connections++;
+      const decoder = createFrameDecoder();
+      socket.on('data', (chunk) =>
+        decoder.push(chunk, (frame) => {
+          if (frame.type === 'cancel') {
+            socket.write(encodeFrame({ id: frame.id, type: 'result', body: 'late' }));
+            lateSent.resolve();
+          } else if (frame.body !== 'slow') {
+            socket.write(encodeFrame({ id: frame.id, type: 'result', body: frame.body }));
+          }
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => raw.listen(endpoint.slice(5), resolve));
+    cleanups.push(() => new Promise<void>((resolve) => raw.close(() => resolve())));
+    const client = startClient({ connections: 1 });
+    await expect(client.request('x', 'slow', { timeoutMs: 20 })).rejects.toBeInstanceOf(ChannelTimeoutError);
+    await lateSent.promise;
+    expect(await client.request('x', 'fast')).toBe('fast');
+    expect(connections).toBe(1);
   });
 
   it('fails a request promptly with ERR_CHANNEL_UNAVAILABLE when nothing listens', async () => {
