@@ -10,8 +10,9 @@
  *   connection-level error frame (id 0) and closes that connection; handlers still running for
  *   it are aborted. Other connections are unaffected.
  * - Backpressure: when the socket's write buffer is full, streamed answers wait for 'drain'
- *   before pulling their next chunk, and the server stops reading from a connection that has
- *   `maxInFlightPerConnection` requests running until some finish.
+ *   before pulling their next chunk, and a connection runs at most `maxInFlightPerConnection`
+ *   handlers at once: further requests wait, and the server stops reading from that connection
+ *   until some finish (so the client's socket fills and its own backpressure takes over).
  */
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -113,14 +114,17 @@ export function createChannelServer(options: ChannelServerOptions): ChannelServe
       closed = true;
       for (const c of running.values()) c.abort();
       running.clear();
+      waiting.length = 0;
       for (const w of drainWaiters) w();
       drainWaiters = [];
     };
 
+    // Requests beyond maxInFlight wait here (already read off the socket) while reading is paused.
+    const waiting: Frame[] = [];
+
     const run = async (frame: Frame): Promise<void> => {
       const controller = new AbortController();
       running.set(frame.id, controller);
-      if (running.size >= maxInFlight) socket.pause();
       const stream = frame.stream === true;
       try {
         const answer = await handler(frame.type, frame.body, { signal: controller.signal, stream });
@@ -139,7 +143,10 @@ export function createChannelServer(options: ChannelServerOptions): ChannelServe
         if (!controller.signal.aborted) send({ id: frame.id, type: 'error', error: errorToWire(error) });
       } finally {
         if (running.get(frame.id) === controller) running.delete(frame.id);
-        if (!closed && running.size < maxInFlight && socket.isPaused()) socket.resume();
+        if (!closed) {
+          while (running.size < maxInFlight && waiting.length > 0) void run(waiting.shift()!);
+          if (running.size < maxInFlight && socket.isPaused()) socket.resume();
+        }
       }
     };
 
@@ -147,12 +154,19 @@ export function createChannelServer(options: ChannelServerOptions): ChannelServe
       if (frame.type === 'cancel') {
         running.get(frame.id)?.abort();
         running.delete(frame.id);
+        const i = waiting.findIndex((w) => w.id === frame.id);
+        if (i >= 0) waiting.splice(i, 1);
         return;
       }
       if (RESERVED_FRAME_TYPES.has(frame.type) || frame.id === 0) {
         throw new FrameMalformedError({ reason: `a client may not send a '${frame.type}' frame or use id 0` });
       }
-      if (running.has(frame.id)) throw new FrameMalformedError({ reason: 'request id is already in flight' });
+      if (running.has(frame.id) || waiting.some((w) => w.id === frame.id)) throw new FrameMalformedError({ reason: 'request id is already in flight' });
+      if (running.size >= maxInFlight) {
+        waiting.push(frame);
+        socket.pause();
+        return;
+      }
       void run(frame);
     };
 

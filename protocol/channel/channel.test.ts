@@ -287,6 +287,58 @@ describe('channel over a Unix socket', () => {
     expect(await b).toBe('b');
   });
 
+  it('stops handing a congested connection new requests until it drains', async () => {
+    // A peer that accepts but never reads: the first large write fills the socket buffer.
+    const peers: Socket[] = [];
+    const raw: Server = createServer((socket: Socket) => {
+      socket.pause();
+      peers.push(socket);
+    });
+    await new Promise<void>((resolve) => raw.listen(endpoint.slice(5), resolve));
+    cleanups.push(() => {
+      for (const p of peers) p.destroy();
+      return new Promise<void>((resolve) => raw.close(() => resolve()));
+    });
+    const client = startClient({ connections: 1, maxInFlight: 1000, maxQueued: 1000, maxFrameSize: 1024 * 1024 });
+    await client.connect();
+    const pending = Array.from({ length: 20 }, () => client.request('x', new Uint8Array(256 * 1024)).catch((e: unknown) => e));
+    expect(client.stats()).toMatchObject({ connected: 1, inFlight: 1, queued: 19 });
+    await client.close();
+    for (const outcome of await Promise.all(pending)) expect(outcome).toBeInstanceOf(ChannelClosedError);
+  });
+
+  it('runs at most maxInFlightPerConnection handlers at once on a connection', async () => {
+    const gates: Deferred<void>[] = [];
+    let twoStarted = deferred();
+    const server = createChannelServer({
+      endpoint,
+      maxInFlightPerConnection: 2,
+      handler: async (_t, body) => {
+        const gate = deferred();
+        gates.push(gate);
+        if (gates.length === 2) twoStarted.resolve();
+        await gate.promise;
+        return body;
+      },
+    });
+    await server.listen();
+    cleanups.push(() => server.close());
+    const client = startClient({ connections: 1 });
+    const results = [1, 2, 3, 4].map((n) => client.request('x', n));
+    await twoStarted.promise;
+    expect(gates).toHaveLength(2);
+    twoStarted = deferred();
+    gates[0]!.resolve();
+    gates[1]!.resolve();
+    expect(await results[0]).toBe(1);
+    expect(await results[1]).toBe(2);
+    while (gates.length < 4) await new Promise((r) => setImmediate(r));
+    expect(gates).toHaveLength(4);
+    gates[2]!.resolve();
+    gates[3]!.resolve();
+    expect(await Promise.all(results)).toEqual([1, 2, 3, 4]);
+  });
+
   it('refuses request types the channel reserves', async () => {
     await startServer(echo);
     const client = startClient();
