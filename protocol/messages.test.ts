@@ -87,6 +87,12 @@ describe('invoke request', () => {
     ]);
   });
 
+  it('rejects a __proto__ key as an unknown field without touching any prototype', () => {
+    const bytes = encode(new Map<string, unknown>([...Object.entries(request), ['__proto__', { polluted: true }]]));
+    expect(issuesOf(() => decodeInvokeRequest(bytes))).toEqual(['__proto__: is not an allowed field']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('rejects a malformed request id', () => {
     for (const requestId of ['req_00', 'REQ_00112233445566778899aabbccddeeff', 'req_00112233445566778899AABBCCDDEEFF', 42]) {
       expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, requestId })))[0]).toMatch(/^requestId:/);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloisterError } from '../cloister-error.ts';
 import {
@@ -92,6 +93,32 @@ describe('channel over a Unix socket', () => {
     }
     expect(order).toEqual([50, 30, 10, 40, 20]);
     expect(server.connections).toBe(1);
+  });
+
+  it('matches every answer to its request whatever order the server finishes them in', async () => {
+    const gates = new Map<number, Deferred<void>>();
+    let all = deferred();
+    let expected = 0;
+    await startServer(async (_t, body) => {
+      const gate = deferred();
+      gates.set(body as number, gate);
+      if (gates.size === expected) all.resolve();
+      await gate.promise;
+      return { echo: body };
+    });
+    const client = startClient({ connections: 2 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 12 }).chain((n) => fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n })), async (order) => {
+        gates.clear();
+        all = deferred();
+        expected = order.length;
+        const results = order.map((_, i) => client.request('x', i));
+        await all.promise;
+        for (const i of order) gates.get(i)!.resolve();
+        expect(await Promise.all(results)).toEqual(order.map((_, i) => ({ echo: i })));
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('keeps a small persistent pool instead of a connection per request', async () => {
