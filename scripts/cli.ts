@@ -12,6 +12,12 @@ interface CommandEntry {
 
 // Keys are the words that name a command; the longest match wins.
 const commands: Readonly<Record<string, CommandEntry>> = {
+  // dev model (scripts/dev-model)
+  'dev-model': {
+    usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
+    summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
+    load: () => import('./dev-model/dev-model-command.ts'),
+  },
 };
 
 export function usage(): string {
