@@ -32,6 +32,8 @@ export interface ChannelHandlerContext {
 /**
  * Returns the answer body, or an AsyncIterable of chunk bodies for a streamed answer; throws a
  * CloisterError to answer with an error frame (anything else becomes ERR_INTERNAL, no detail).
+ * Bodies are CBOR (encodeCbor): Uint8Array/Buffer, text, numbers, booleans, null, arrays, maps;
+ * `undefined` anywhere inside is refused (ERR_FRAME_MALFORMED), a bare `undefined` becomes null.
  */
 export type ChannelHandler = (type: string, body: unknown, context: ChannelHandlerContext) => unknown;
 
