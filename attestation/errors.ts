@@ -54,6 +54,7 @@ export type AttestationErrorCode =
   | 'ERR_ATTESTATION_INVALID_OPTIONS'
   | 'ERR_ATTESTATION_DEV_PKI_INVALID'
   | 'ERR_ATTESTATION_NSM_CONFIG_INVALID'
+  | 'ERR_ATTESTATION_MEASUREMENT_INPUT'
   | 'ERR_ATTESTATION_NSM_REQUEST_INVALID';
 
 /** Base of every attestation error; `switch (error.code)` narrows over the closed union. */
@@ -299,5 +300,11 @@ export class NsmConfigInvalidError extends AttestationError<'ERR_ATTESTATION_NSM
     super('ERR_ATTESTATION_NSM_CONFIG_INVALID', `simulated NSM option '${args.option}' ${args.reason}`, {
       category: 'configuration',
     });
+  }
+}
+
+export class MeasurementInputError extends AttestationError<'ERR_ATTESTATION_MEASUREMENT_INPUT'> {
+  constructor(args: { reason: string }) {
+    super('ERR_ATTESTATION_MEASUREMENT_INPUT', `measurement input is invalid: ${args.reason}`, { category: 'configuration' });
   }
 }
