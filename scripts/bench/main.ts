@@ -13,6 +13,7 @@ const resultsDir = join(repoRoot, 'bench', 'results');
 // The benchmarks, by name. Each module exports `benchmark`.
 const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // attestation
+  attestation: async () => (await import('./attestation.ts')).benchmark,
   // redaction
   // channel
 };
