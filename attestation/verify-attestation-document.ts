@@ -101,7 +101,7 @@ export async function verifyAttestationDocument(
 
   const ders = [...doc.cabundle.slice(1), doc.certificate];
   const last = ders.length - 1;
-  const signatureChecks: { position: string; check: Promise<boolean> }[] = [];
+  const pending: { position: string; certificate: ParsedCertificate; issuerKey: KeyObject }[] = [];
   const fresh: [string, CachedCertificate][] = [];
   let parent: ParsedCertificate = root.certificate;
   let parentSha256 = root.sha256;
@@ -116,7 +116,7 @@ export async function verifyAttestationDocument(
     } else {
       certificate = parseCertificate(der, position);
       if (!equalBytes(certificate.issuer, parent.subject)) throw new CertificateError({ rule: 'issuer-mismatch', position });
-      signatureChecks.push({ position, check: verifyAsync(certificate.tbs, parent.publicKey, certificate.signature, 'der') });
+      pending.push({ position, certificate, issuerKey: parent.publicKey });
       fresh.push([sha256, { certificate, issuerSha256: parentSha256, rootSha256: root.sha256 }]);
     }
     checkValidity(certificate, position, at);
@@ -127,13 +127,19 @@ export async function verifyAttestationDocument(
   }
   const leaf = parent;
 
-  // 2. Signatures, all at once: the chain's, then the document's.
-  const coseCheck = verifyAsync(sigStructure(doc.protectedHeader, doc.payload), leaf.publicKey, doc.signature, 'ieee-p1363');
-  const chainResults = await Promise.all(signatureChecks.map((s) => s.check));
-  const coseValid = await coseCheck;
-  const failed = chainResults.findIndex((ok) => !ok);
-  if (failed >= 0) throw new CertificateError({ rule: 'signature', position: signatureChecks[failed]!.position });
-  if (!coseValid) throw new SignatureInvalidError();
+  // 2. Signatures: the chain's, then the document's. Several run at once on the thread pool;
+  // a lone one (warm cache) runs inline, where the hand-off would cost more than it saves.
+  const toBeSigned = sigStructure(doc.protectedHeader, doc.payload);
+  if (pending.length === 0) {
+    if (!verifySync(toBeSigned, leaf.publicKey, doc.signature, 'ieee-p1363')) throw new SignatureInvalidError();
+  } else {
+    const coseCheck = verifyAsync(toBeSigned, leaf.publicKey, doc.signature, 'ieee-p1363');
+    const chainResults = await Promise.all(pending.map((p) => verifyAsync(p.certificate.tbs, p.issuerKey, p.certificate.signature, 'der')));
+    const coseValid = await coseCheck;
+    const failed = chainResults.findIndex((ok) => !ok);
+    if (failed >= 0) throw new CertificateError({ rule: 'signature', position: pending[failed]!.position });
+    if (!coseValid) throw new SignatureInvalidError();
+  }
   storeCertificates(options.cache, fresh, at);
 
   // 3. Policy.
@@ -200,6 +206,14 @@ function verifyAsync(data: Uint8Array, key: KeyObject, signature: Uint8Array, ds
   return new Promise((resolve) => {
     cryptoVerify('sha384', data, { key, dsaEncoding }, signature, (error, ok) => resolve(error === null && ok));
   });
+}
+
+function verifySync(data: Uint8Array, key: KeyObject, signature: Uint8Array, dsaEncoding: 'der' | 'ieee-p1363'): boolean {
+  try {
+    return cryptoVerify('sha384', data, { key, dsaEncoding }, signature);
+  } catch {
+    return false;
+  }
 }
 
 function sha256Hex(bytes: Uint8Array): string {
