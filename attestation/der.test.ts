@@ -69,7 +69,7 @@ describe('DER reader', () => {
   });
 
   it('reads UTCTime years 50-99 as 19xx and 00-49 as 20xx, and refuses impossible dates', () => {
-    const time = (s: string, tag = DER_TAG.utcTime) => {
+    const time = (s: string, tag: number = DER_TAG.utcTime) => {
       const bytes = Uint8Array.from([tag, s.length, ...Buffer.from(s)]);
       return readTime(bytes, readTlv(bytes, 0));
     };
