@@ -29,6 +29,7 @@ export {
   InvalidRootError,
   InvalidVerifyOptionsError,
   MalformedCborError,
+  MeasurementInputError,
   NonceMismatchError,
   NsmConfigInvalidError,
   NsmRequestInvalidError,
@@ -41,6 +42,14 @@ export {
   type AttestationErrorCode,
 } from './errors.ts';
 export { bytesToHex, hexToBytes } from './hex.ts';
+export {
+  computeMeasurements,
+  extendZero,
+  measurementPcrs,
+  type MeasuredFile,
+  type MeasurementInput,
+  type Measurements,
+} from './measurements.ts';
 export type { AttestationRequest, NsmProvider } from './nsm-provider.ts';
 export {
   createSimulatedNsm,
