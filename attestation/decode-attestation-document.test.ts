@@ -84,6 +84,10 @@ describe('decodeAttestationDocument: CBOR', () => {
     expect(codeOf(new Uint8Array(MAX_ATTESTATION_DOCUMENT_BYTES + 1))).toBe('ERR_ATTESTATION_TOO_LARGE');
   });
 
+  it('rejects input that is not bytes', () => {
+    expect(codeOf('8444a1013822a0' as unknown as Uint8Array)).toBe('ERR_ATTESTATION_CBOR_MALFORMED');
+  });
+
   it('rejects empty input and truncated CBOR', () => {
     expect(codeOf(new Uint8Array(0))).toBe('ERR_ATTESTATION_CBOR_MALFORMED');
     const doc = forge(chain, base);

@@ -55,6 +55,8 @@ const cborOptions: DecodeOptions = {
 const FIELDS = ['module_id', 'digest', 'timestamp', 'pcrs', 'certificate', 'cabundle', 'public_key', 'user_data', 'nonce'];
 
 export function decodeAttestationDocument(bytes: Uint8Array): AttestationDocument {
+  // A JavaScript caller could hand in a string, which cbor2 would try to read as text.
+  if (!(bytes instanceof Uint8Array)) throw new MalformedCborError({ rule: 'malformed', part: 'document' });
   if (bytes.length > MAX_ATTESTATION_DOCUMENT_BYTES) {
     throw new DocumentTooLargeError({ size: bytes.length, limit: MAX_ATTESTATION_DOCUMENT_BYTES });
   }
