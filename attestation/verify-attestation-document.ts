@@ -91,7 +91,9 @@ export async function verifyAttestationDocument(
 ): Promise<VerifiedAttestation> {
   const policy = checkOptions(options);
   const root = resolveRoot(options.root, options.cache);
-  const doc = decodeAttestationDocument(bytes);
+  // A private copy: the signature checks await, and the cache keeps certificates, so nothing
+  // the caller does to its buffer afterwards may change what was verified.
+  const doc = decodeAttestationDocument(bytes instanceof Uint8Array ? bytes.slice() : bytes);
   const { at } = policy;
 
   // 1. The chain: root (pinned) → cabundle[1..] → leaf.
@@ -161,17 +163,14 @@ export async function verifyAttestationDocument(
     if (at - doc.timestamp > policy.maxAgeMs) throw new StaleDocumentError({ future: false });
   }
 
-  // The result owns its bytes: later changes to the caller's buffer cannot alter what was verified.
-  const pcrs = new Map<number, Uint8Array>();
-  for (const [index, value] of doc.pcrs) pcrs.set(index, value.slice());
   return {
     moduleId: doc.moduleId,
     timestamp: doc.timestamp,
     digest: doc.digest,
-    pcrs,
-    ...(doc.publicKey === undefined ? {} : { publicKey: doc.publicKey.slice() }),
-    ...(doc.userData === undefined ? {} : { userData: doc.userData.slice() }),
-    ...(doc.nonce === undefined ? {} : { nonce: doc.nonce.slice() }),
+    pcrs: doc.pcrs,
+    ...(doc.publicKey === undefined ? {} : { publicKey: doc.publicKey }),
+    ...(doc.userData === undefined ? {} : { userData: doc.userData }),
+    ...(doc.nonce === undefined ? {} : { nonce: doc.nonce }),
     leafNotBefore: new Date(leaf.notBefore),
     leafNotAfter: new Date(leaf.notAfter),
     debug,
