@@ -1,6 +1,9 @@
 import { decode } from 'cbor2';
 import { describe, expect, it } from 'vitest';
+import { loadNitroVectors } from '../testing/nitro-vectors.ts';
+import { vectorsDir } from '../testing/shared-vectors.ts';
 import { createCertificateCache } from './certificate-cache.ts';
+import { encodeAttestationPayload } from './cose-sign1.ts';
 import { decodeAttestationDocument } from './decode-attestation-document.ts';
 import { createDevPki, type DevPki } from './dev-pki.ts';
 import { AttestationError } from './errors.ts';
@@ -154,5 +157,18 @@ describe('createSimulatedNsm', () => {
     await expect(createSimulatedNsm({ pki, pcrs: {}, now: clock.now }).attest({})).rejects.toMatchObject({
       code: 'ERR_ATTESTATION_DEV_PKI_INVALID',
     });
+  });
+});
+
+
+const nitro = vectorsDir('nitro');
+
+describe.skipIf(!nitro)("the simulated NSM's encoder against AWS's own bytes", () => {
+  it('re-encodes the payload of every real AWS document to exactly the bytes AWS produced', () => {
+    for (const vector of loadNitroVectors(nitro!).documents) {
+      const doc = decodeAttestationDocument(vector.bytes);
+      const reencoded = encodeAttestationPayload(doc);
+      expect(bytesToHex(reencoded)).toBe(bytesToHex(doc.payload));
+    }
   });
 });
