@@ -28,6 +28,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'print the PCRs (0, 1, 2) a client should pin for this build',
     load: () => import('./measure.ts'),
   },
+  // dev model (scripts/dev-model)
+  'dev-model': {
+    usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
+    summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
+    load: () => import('./dev-model/dev-model-command.ts'),
+  },
 };
 
 export function usage(): string {
