@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,17 @@ describe('cloister attest verify', () => {
     const wrongNonce = await cli('attest', 'verify', docPath, '--root', rootPath, '--at', at, '--nonce', '010204', '--json');
     expect(wrongNonce.code).toBe(1);
     expect(JSON.parse(wrongNonce.out).error.code).toBe('ERR_ATTESTATION_NONCE_MISMATCH');
+  });
+
+  it('takes --root as a PEM file, a DER file or the PEM text itself', async () => {
+    const pem = readFileSync(rootPath, 'utf8');
+    const derPath = join(tmp, 'root.der');
+    writeFileSync(derPath, Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
+    for (const root of [rootPath, derPath, pem]) {
+      // A value that starts with '-' must be attached with '=' (node:util parseArgs).
+      const { code, err } = await cli('attest', 'verify', docPath, `--root=${root}`, '--at', String(START));
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+    }
   });
 
   it('uses the AWS root when no --root is given, so a simulated document is invalid', async () => {

@@ -142,7 +142,9 @@ function parsePcrs(items: readonly string[]): Record<number, Uint8Array> {
   return out;
 }
 
+/** A PEM or DER file, or the PEM text itself. */
 function readRoot(path: string): string | Uint8Array {
+  if (path.trimStart().startsWith('-----BEGIN CERTIFICATE-----')) return path;
   const bytes = readInput(path, 'root certificate');
   const text = new TextDecoder().decode(bytes);
   return text.includes('-----BEGIN CERTIFICATE-----') ? text : bytes;
