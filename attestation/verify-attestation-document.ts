@@ -103,7 +103,9 @@ export async function verifyAttestationDocument(
 
   const ders = [...doc.cabundle.slice(1), doc.certificate];
   const last = ders.length - 1;
-  const pending: { position: string; certificate: ParsedCertificate; issuerKey: KeyObject }[] = [];
+  // Each certificate's signature check starts on the thread pool as soon as it is parsed, so
+  // that parsing the next one overlaps it; a failure found later leaves them to finish unread.
+  const pending: { position: string; check: Promise<boolean> }[] = [];
   const fresh: [string, CachedCertificate][] = [];
   let parent: ParsedCertificate = root.certificate;
   let parentSha256 = root.sha256;
@@ -118,7 +120,7 @@ export async function verifyAttestationDocument(
     } else {
       certificate = parseCertificate(der, position);
       if (!equalBytes(certificate.issuer, parent.subject)) throw new CertificateError({ rule: 'issuer-mismatch', position });
-      pending.push({ position, certificate, issuerKey: parent.publicKey });
+      pending.push({ position, check: verifyAsync(certificate.tbs, parent.publicKey, certificate.signature, 'der') });
       fresh.push([sha256, { certificate, issuerSha256: parentSha256, rootSha256: root.sha256 }]);
     }
     checkValidity(certificate, position, at);
@@ -129,14 +131,14 @@ export async function verifyAttestationDocument(
   }
   const leaf = parent;
 
-  // 2. Signatures: the chain's, then the document's. Several run at once on the thread pool;
-  // a lone one (warm cache) runs inline, where the hand-off would cost more than it saves.
+  // 2. Signatures: the chain's (already running), then the document's. With the whole chain
+  // cached, the lone document signature runs inline, where a hand-off would cost more than it saves.
   const toBeSigned = sigStructure(doc.protectedHeader, doc.payload);
   if (pending.length === 0) {
     if (!verifySync(toBeSigned, leaf.publicKey, doc.signature, 'ieee-p1363')) throw new SignatureInvalidError();
   } else {
     const coseCheck = verifyAsync(toBeSigned, leaf.publicKey, doc.signature, 'ieee-p1363');
-    const chainResults = await Promise.all(pending.map((p) => verifyAsync(p.certificate.tbs, p.issuerKey, p.certificate.signature, 'der')));
+    const chainResults = await Promise.all(pending.map((p) => p.check));
     const coseValid = await coseCheck;
     const failed = chainResults.findIndex((ok) => !ok);
     if (failed >= 0) throw new CertificateError({ rule: 'signature', position: pending[failed]!.position });
