@@ -1,13 +1,13 @@
 /**
- * The digests a receipt and an audit record name (DESIGN §5.3), defined once so the enclave
- * that signs and the client that checks cannot drift apart:
+ * The digests a receipt and an audit record name (DESIGN §5.3), in the lowercase hex that
+ * audit records and JSON output carry. The definitions are the receipts' (`receipts.ts`):
  *   request = SHA-256 of the request plaintext (the CBOR bytes that were sealed)
- *   output  = SHA-256 of the output's RFC 8785 (JCS) encoding, so anyone holding the JSON
- *             output can recompute it
- * Both are lowercase hex.
+ *   output  = SHA-256 of the output's RFC 8785 (JCS) encoding
  */
 import { createHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
+import type { JsonValue } from './messages.ts';
+import { outputDigest as outputDigestBytes, requestDigest as requestDigestBytes } from './receipts.ts';
 
 // The package is CommonJS (`module.exports = serialize`) while its typings declare an ES default.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
@@ -22,10 +22,9 @@ export function canonicalJson(value: unknown): string | undefined {
 }
 
 export function requestDigest(plaintext: Uint8Array): string {
-  return sha256Hex(plaintext);
+  return Buffer.from(requestDigestBytes(plaintext)).toString('hex');
 }
 
-export function outputDigest(output: unknown): string {
-  // A value JSON cannot hold has no digest; `null` stands for it so the mismatch shows.
-  return sha256Hex(canonicalize(output) ?? 'null');
+export function outputDigest(output: JsonValue): string {
+  return Buffer.from(outputDigestBytes(output)).toString('hex');
 }

@@ -17,6 +17,7 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   attestation: async () => (await import('./attestation.ts')).benchmark,
   // redaction
   // channel
+  channel: async () => (await import('./channel.ts')).benchmark,
   // protocol
   hpke: async () => (await import('./hpke.ts')).benchmark,
 };
