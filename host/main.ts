@@ -28,7 +28,14 @@ const { values } = parseArgs({
 if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
-const keysText = values['api-keys-file'] ? readFileSync(values['api-keys-file'], 'utf8').replaceAll('\n', ',') : (process.env.CLOISTER_API_KEYS ?? '');
+let keysText = process.env.CLOISTER_API_KEYS ?? '';
+if (values['api-keys-file']) {
+  try {
+    keysText = readFileSync(values['api-keys-file'], 'utf8').replaceAll('\n', ',');
+  } catch {
+    throw new HostConfigError({ setting: 'api-keys-file', reason: 'cannot be read' });
+  }
+}
 const apiKeys = keysText
   .split(',')
   .map((k) => k.trim())

@@ -11,7 +11,9 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { createClient } from '../../client/create-client.ts';
+import { main } from '../cli.ts';
 import { measureBuild } from '../../enclave/measure-build.ts';
 import { probeNetworkIsolation } from './network-isolation.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
@@ -131,5 +133,19 @@ describe('cloister up', () => {
     expect(existsSync(join(dataDir, 'enclave.sock'))).toBe(false);
     expect(existsSync(join(dataDir, 'trust.json'))).toBe(true);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('cloister demo', () => {
+  it('starts the stack, prints one verified echo result, and stops', async () => {
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const dataDir = join(dir, 'demo');
+    const code = await main(['demo', '--data-dir', dataDir], { stdout, stderr: new PassThrough(), stdin: new PassThrough() });
+    expect(code).toBe(0);
+    const printed = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, unknown>;
+    expect(printed).toMatchObject({ output: { message: 'hello from the Cloister demo' }, verified: true, offlineEvidence: true });
+    expect(existsSync(join(dataDir, 'enclave.sock'))).toBe(false);
   });
 });
