@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { createClient } from '../../client/create-client.ts';
 import { main } from '../cli.ts';
+import { flipByte, startTamperProxy } from '../../testing/tamper-proxy.ts';
 import { measureBuild } from '../../enclave/measure-build.ts';
 import { probeNetworkIsolation } from './network-isolation.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
@@ -65,6 +66,23 @@ describe('startStack', () => {
     for (const name of readdirSync(stack.dataDir)) {
       const path = join(stack.dataDir, name);
       if (statSync(path).isFile()) expect(readFileSync(path, 'utf8')).not.toContain(canary);
+    }
+  });
+
+  it('refuses, across real processes, a replayed request and a tampered response', async () => {
+    const proxy = await startTamperProxy(stack.url);
+    try {
+      const client = createClient({ url: proxy.url, trust: stack.trust, apiKey });
+      const isRun = (path: string) => path.startsWith('/v1/workflows/');
+      proxy.hooks.response = async (response, request, forward) => (isRun(request.path) ? forward(request) : response);
+      await expect(client.invoke('echo', { transfer: 1 })).rejects.toMatchObject({
+        code: 'ERR_CLIENT_ENCLAVE_REJECTED',
+        remote: { code: 'ERR_ENCLAVE_REPLAYED_REQUEST' },
+      });
+      proxy.hooks.response = (response, request) => (isRun(request.path) ? { ...response, body: flipByte(response.body, 40) } : response);
+      await expect(client.invoke('echo', { transfer: 2 })).rejects.toMatchObject({ code: 'ERR_CLIENT_RESPONSE_UNAUTHENTIC' });
+    } finally {
+      await proxy.close();
     }
   });
 
