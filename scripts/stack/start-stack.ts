@@ -93,8 +93,8 @@ async function socketInUse(path: string): Promise<boolean> {
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  chmodSync(dataDir, 0o700);
+  // A directory we create is private; one the user named that already exists is left as it is.
+  if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
   const socketPath = join(dataDir, 'enclave.sock');
   if (Buffer.byteLength(socketPath) > 107) throw new SocketPathTooLongError({ length: Buffer.byteLength(socketPath) });
   if (await socketInUse(socketPath)) throw new StackAlreadyRunningError();
