@@ -13,6 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { CloisterError, InternalError } from '../protocol/cloister-error.ts';
+import { REQUEST_MEDIA_TYPE, RESPONSE_MEDIA_TYPE } from '../protocol/encapsulation.ts';
 import type { EnclaveLink } from './enclave-link.ts';
 import {
   BadRequestError,
@@ -28,8 +29,7 @@ import {
 } from './errors.ts';
 import { createHostMetrics } from './host-metrics.ts';
 
-export const REQUEST_MEDIA_TYPE = 'message/cloister-req';
-export const RESPONSE_MEDIA_TYPE = 'message/cloister-res';
+export { REQUEST_MEDIA_TYPE, RESPONSE_MEDIA_TYPE };
 export const ATTESTATION_MEDIA_TYPE = 'application/cbor';
 
 export interface HostServerOptions {
