@@ -10,7 +10,7 @@
 import { createCertificateCache, verifyAttestationDocument, type CertificateCache } from '../attestation/index.ts';
 import { hashAuditRecord, type AuditRecord } from '../protocol/audit-record.ts';
 import { CloisterError } from '../protocol/cloister-error.ts';
-import { encapsulationKeyId, openResponse, sealRequest } from '../protocol/encapsulation.ts';
+import { encapsulationKeyId, openResponse, REQUEST_MEDIA_TYPE, sealRequest } from '../protocol/encapsulation.ts';
 import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type JsonValue } from '../protocol/messages.ts';
 import { decodeUserData } from '../protocol/user-data.ts';
 import type { ReceiptVerifyKey } from '../protocol/cose-key.ts';
@@ -191,7 +191,7 @@ export function createClient(options: ClientOptions): CloisterClient {
     try {
       response = await send(endpoint(`v1/workflows/${encodeURIComponent(workflow)}/runs`), {
         method: 'POST',
-        headers: headers({ 'content-type': 'message/cloister-req' }),
+        headers: headers({ 'content-type': REQUEST_MEDIA_TYPE }),
         body: sealed.bytes,
         ...(invokeOptions.signal ? { signal: invokeOptions.signal } : {}),
       });
