@@ -8,19 +8,12 @@
  * can neither read nor forge it. Every request that decrypts consumes its request id first, so
  * nothing the host does afterwards (rerouting, replaying) can make it run twice.
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { NsmProvider } from '../attestation/index.ts';
 import { type AuditRecord, type AuditRecordBody, type AuditStatus } from '../protocol/audit-record.ts';
 import { CloisterError, InternalError } from '../protocol/cloister-error.ts';
-import {
-  encapsulationKeyId,
-  openRequest,
-  sealResponse,
-  type EncapsulationKey,
-  type OpenedRequest,
-} from '../protocol/encapsulation.ts';
+import { openRequest, sealResponse, type OpenedRequest } from '../protocol/encapsulation.ts';
 import { EncapsulationKeyUnknownError } from '../protocol/errors.ts';
-import { generateHpkeKeyPair } from '../protocol/hpke/setup-hpke.ts';
 import {
   decodeInvokeRequest,
   encodeInvokeResponse,
@@ -31,6 +24,7 @@ import {
 import { outputDigest, requestDigest } from '../protocol/run-digests.ts';
 import { encodeUserData } from '../protocol/user-data.ts';
 import { createAuditChain, type AuditChain, type AuditHead } from './audit/audit-chain.ts';
+import { generateEnclaveKeys, type EnclaveKeys } from './enclave-keys.ts';
 import {
   DecryptFailedError,
   InvalidNonceError,
@@ -52,6 +46,8 @@ export interface EnclaveServiceOptions {
   readonly replay?: { readonly maxAgeMs?: number; readonly maxSkewMs?: number; readonly maxEntries?: number };
   /** Receives each audit record as it is appended (sealing and storing them comes with KMS). */
   readonly auditSink?: (record: AuditRecord) => void;
+  /** Default: fresh keys (the only choice outside tests). */
+  readonly keys?: EnclaveKeys;
 }
 
 export interface EnclaveService {
@@ -67,12 +63,9 @@ export const DEFAULT_REPLAY_WINDOW = Object.freeze({ maxAgeMs: 5 * 60_000, maxSk
 
 export async function createEnclaveService(options: EnclaveServiceOptions): Promise<EnclaveService> {
   const now = options.now ?? Date.now;
-  // DESIGN §3.1 step 2, in memory only: the request key and the receipt key. The RSA-2048 key
-  // for KMS `Recipient` requests joins them with the KMS client; nothing here depends on it.
-  const hpke = generateHpkeKeyPair();
-  const publicKey = new Uint8Array(hpke.publicKey);
-  const encapsulationKey: EncapsulationKey = { keyId: encapsulationKeyId(publicKey), keyPair: hpke };
-  const receiptKey: KeyObject = generateKeyPairSync('ed25519').privateKey;
+  const keys = options.keys ?? generateEnclaveKeys();
+  const { publicKey, receiptKey } = keys;
+  const encapsulationKey = keys.encapsulation;
   const policyHex = Buffer.from(options.policyDigest).toString('hex');
   const userData = encodeUserData({ receiptKey, policy: options.policyDigest, workflows: options.registry.digest });
   const replay: ReplayGuard = createReplayGuard({ ...DEFAULT_REPLAY_WINDOW, ...options.replay, now });
