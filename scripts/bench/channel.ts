@@ -7,7 +7,7 @@
  * 32. Plus HPKE request seal and open alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../../client/create-client.ts';
@@ -51,8 +51,8 @@ export const benchmark: Benchmark = {
   description: 'echo (1 KB) through client SDK → host → enclave vs a plain fastify echo endpoint; HPKE seal/open',
   async run(args) {
     const quick = args.includes('--quick');
-    const n1 = quick ? 300 : 2_000;
-    const n32 = quick ? 1_000 : 6_000;
+    const n1 = quick ? 300 : 1_000;
+    const n32 = quick ? 1_000 : 3_000;
     const input = { text: 'x'.repeat(1024 - 11) }; // 1 KB of JSON
     const body = JSON.stringify(input);
 
@@ -99,7 +99,8 @@ export const benchmark: Benchmark = {
           ],
         ),
         '',
-        `Enclave isolation during the run: ${stack.isolation.mode}. Client, host, enclave and the plain server share the machine's cores.`,
+        `Enclave isolation during the run: ${stack.isolation.mode}. Client, host, enclave and the plain server share the machine's cores; ` +
+          `load average when the run ended: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min), so absolute numbers on a busy machine are inflated.`,
       ].join('\n');
       return {
         name: 'channel',
