@@ -54,6 +54,14 @@ describe('cloister attest fetch', () => {
 });
 
 describe('cloister invoke and cloister receipt verify', () => {
+  it('exits 1 for an evidence file that is not JSON', async () => {
+    const file = join(world.dir, 'garbage.json');
+    writeFileSync(file, 'not json');
+    const { code, stdout } = await cli(['receipt', 'verify', file, '--trust', trustFile, '--json']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ valid: false, error: { code: 'ERR_CLIENT_EVIDENCE_INVALID' } });
+  });
+
   it('prints {runId, output, receipt, audit, verified} and writes evidence that verifies offline', async () => {
     const evidence = join(world.dir, 'evidence.json');
     const { code, stdout } = await cli(['invoke', '--url', host.url, '--trust', trustFile, '--json', '--evidence', evidence, 'echo', '{"x":[1,2]}']);
@@ -73,7 +81,7 @@ describe('cloister invoke and cloister receipt verify', () => {
     writeFileSync(evidence, JSON.stringify(altered));
     const { code, stdout } = await cli(['receipt', 'verify', evidence, '--trust', trustFile, '--json']);
     expect(code).toBe(1);
-    expect((JSON.parse(stdout) as { error: { code: string } }).error.code).toBe('ERR_CLIENT_RECEIPT_MISMATCH');
+    expect(JSON.parse(stdout)).toMatchObject({ valid: false, error: { code: 'ERR_CLIENT_RECEIPT_MISMATCH' } });
   });
 
   it('exits 1 with the enclave code for an unknown workflow', async () => {

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { EvidenceInvalidError } from '../errors.ts';
 import { evidenceFromJson, verifyEvidence } from '../verify-evidence.ts';
-import { EXIT_OK, parseCommandArgs, UsageError, writeJson, type CliIo } from './cli-io.ts';
+import { CloisterError } from '../../protocol/cloister-error.ts';
+import { EXIT_FAILURE, EXIT_OK, parseCommandArgs, UsageError, writeJson, type CliIo } from './cli-io.ts';
 import { reportError } from './report-error.ts';
 import { readTrustFile } from './trust-file.ts';
 
@@ -32,6 +33,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     }
     return EXIT_OK;
   } catch (error) {
+    // Like `attest verify`: with --json, a negative answer is `{valid: false, error}` on stdout.
+    if (json && error instanceof CloisterError) {
+      writeJson(io.stdout, { valid: false, error: { code: error.code, message: error.message } });
+      return EXIT_FAILURE;
+    }
     return reportError(io, error, json);
   }
 }
