@@ -1,0 +1,51 @@
+export { canonicalJson, canonicalJsonDigest } from './canonical-json.ts';
+export { defineWorkflow } from './define-workflow.ts';
+export {
+  ApprovalInvalidError,
+  ApprovalKeyError,
+  WorkflowDigestMismatchError,
+  WorkflowError,
+  WorkflowInvalidError,
+  WorkflowNotCanonicalError,
+  WorkflowTransitionError,
+  type WorkflowErrorCode,
+} from './errors.ts';
+export {
+  canTransition,
+  initialLifecycle,
+  transitionWorkflow,
+  workflowStates,
+  workflowTransitions,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  type WorkflowLifecycle,
+  type WorkflowState,
+} from './lifecycle.ts';
+export {
+  REVIEW_CONTEXT,
+  REVIEW_TYP,
+  reviewAlgorithm,
+  reviewKeyId,
+  signReview,
+  verifyReview,
+  type ReviewAlgorithm,
+  type ReviewDecision,
+  type ReviewStatement,
+  type SignedReview,
+} from './review-signature.ts';
+export { parseWorkflow, parseYamlText, schemaIssues, topologicalOrder, validateWorkflow, type WorkflowFormat } from './validate-workflow.ts';
+export { workflowDigest } from './workflow-digest.ts';
+export {
+  nodeKinds,
+  type AgentConfig,
+  type AgentTool,
+  type AgentToolKind,
+  type GenerateConfig,
+  type NodeKind,
+  type RedactConfig,
+  type RestoreConfig,
+  type RetrieveConfig,
+  type WorkflowDocument,
+  type WorkflowEdge,
+  type WorkflowNode,
+} from './workflow-document.ts';
