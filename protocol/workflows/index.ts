@@ -33,7 +33,7 @@ export {
   type ReviewStatement,
   type SignedReview,
 } from './review-signature.ts';
-export { parseWorkflow, parseYamlText, schemaIssues, topologicalOrder, validateWorkflow, type WorkflowFormat } from './validate-workflow.ts';
+export { parseWorkflow, topologicalOrder, validateWorkflow, type WorkflowFormat } from './validate-workflow.ts';
 export { workflowDigest } from './workflow-digest.ts';
 export {
   nodeKinds,

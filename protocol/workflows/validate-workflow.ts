@@ -3,9 +3,9 @@
  * Pointer path, and all issues are reported at once, so an author fixes a definition in one pass.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { parseDocument, type YAMLError } from 'yaml';
 import type { ValidationIssue } from '../cloister-error.ts';
+import { schemaIssues } from '../schema-issues.ts';
+import { readYaml } from '../yaml-text.ts';
 import { WorkflowInvalidError } from './errors.ts';
 import {
   AgentConfigSchema,
@@ -22,21 +22,6 @@ const MAX_DOCUMENT_BYTES = 1024 * 1024;
 const jsonSchemaTypes = new Set(['null', 'boolean', 'object', 'array', 'number', 'integer', 'string']);
 
 export type WorkflowFormat = 'json' | 'yaml' | 'auto';
-
-/** Issues of `value` against `schema`, with paths under `base`. */
-export function schemaIssues(schema: TSchema, value: unknown, base = ''): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const seen = new Set<string>();
-  for (const error of Value.Errors(schema, value)) {
-    // TypeBox reports a missing property twice (required, then its type); one issue per path.
-    const path = `${base}${error.path}`;
-    if (seen.has(path)) continue;
-    seen.add(path);
-    issues.push({ path, message: error.message });
-    if (issues.length >= MAX_ISSUES) break;
-  }
-  return issues;
-}
 
 /**
  * Parses a workflow document from JSON or YAML text and validates it. `auto` reads JSON when the
@@ -58,31 +43,10 @@ function parseJsonText(text: string): unknown {
   }
 }
 
-/**
- * YAML 1.2 core schema only: duplicate keys, unknown tags and other warnings are errors, so the
- * value a reviewer reads is the value that is digested. Messages give the position, not the text.
- */
-export function parseYamlText(text: string): unknown {
-  const invalid = (problem: YAMLError | undefined, cause?: unknown) => {
-    // The pretty message quotes the text; only the code and position are kept.
-    const at = problem?.linePos?.[0];
-    const parts = [problem ? problem.code.toLowerCase().replaceAll('_', ' ') : undefined, at ? `line ${at.line}, column ${at.col}` : undefined];
-    const where = parts.some(Boolean) ? ` (${parts.filter(Boolean).join(', ')})` : '';
-    return new WorkflowInvalidError({ issues: [{ path: '', message: `not valid YAML${where}` }], cause });
-  };
-  let doc;
-  try {
-    doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: true, logLevel: 'silent' });
-  } catch (cause) {
-    throw invalid(undefined, cause);
-  }
-  const problem = doc.errors[0] ?? doc.warnings[0];
-  if (problem) throw invalid(problem);
-  try {
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
-  } catch (cause) {
-    throw invalid(undefined, cause);
-  }
+function parseYamlText(text: string): unknown {
+  const result = readYaml(text);
+  if (!result.ok) throw new WorkflowInvalidError({ issues: [{ path: '', message: result.message }] });
+  return result.value;
 }
 
 /** Validates a parsed value as a workflow document: envelope, node configs, then the graph. */
