@@ -15,6 +15,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // attestation
   // redaction
   // channel
+  // policies
+  policy: async () => (await import('./policy.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {
