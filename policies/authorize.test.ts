@@ -99,7 +99,7 @@ describe('createAuthorizer: sendToModel', () => {
     decide({
       action: 'sendToModel',
       principal: analyst,
-      resource: { integration: 'dev-model', model: 'cloister-dev-stand-in' },
+      resource: { integration: 'dev-model', model: 'cloister-dev-extractive' },
       context: { workflow, classification, redacted, test: false },
     });
 

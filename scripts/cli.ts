@@ -24,7 +24,7 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./policy/check.ts'),
   },
   'policy dev-keys': {
-    usage: 'cloister policy dev-keys --out DIR [--bundle SRC]',
+    usage: 'cloister policy dev-keys --out DIR [--bundle SRC] [--model-url URL]',
     summary: 'generate development issuer and reviewer keys and a bundle that trusts them',
     load: () => import('./policy/dev-keys.ts'),
   },
@@ -37,6 +37,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     usage: 'cloister workflow approve --key KEY [--reject] [--json] FILE',
     summary: "sign a review of a workflow document's digest with a reviewer key",
     load: () => import('./policy/workflow-approve.ts'),
+  },
+  // dev model (scripts/dev-model)
+  'dev-model': {
+    usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
+    summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
+    load: () => import('./dev-model/dev-model-command.ts'),
   },
 };
 

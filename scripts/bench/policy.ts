@@ -30,7 +30,7 @@ export const benchmark: Benchmark = {
     const request: AuthorizationRequest = {
       action: 'sendToModel',
       principal,
-      resource: { integration: 'dev-model', model: 'cloister-dev-stand-in' },
+      resource: { integration: 'dev-model', model: 'cloister-dev-extractive' },
       context: { workflow, classification: 'confidential', redacted: true, test: false },
     };
     if (authorize(request).decision !== 'allow') throw new Error('benchmark request must be allowed');
@@ -42,13 +42,13 @@ export const benchmark: Benchmark = {
       { uid: { type: 'Cloister::Workflow', id: 'claims-rag@1.0.0' }, attrs: { ...workflow }, parents: [] },
       { uid: { type: 'Cloister::Classification', id: 'confidential' }, attrs: { rank: 2 }, parents: [] },
       { uid: { type: 'Cloister::Integration', id: 'dev-model' }, attrs: { maxClassification: { __entity: { type: 'Cloister::Classification', id: 'confidential' } }, embeddings: true }, parents: [] },
-      { uid: { type: 'Cloister::Model', id: 'dev-model/cloister-dev-stand-in' }, attrs: { integration: { __entity: { type: 'Cloister::Integration', id: 'dev-model' } }, name: 'cloister-dev-stand-in' }, parents: [] },
+      { uid: { type: 'Cloister::Model', id: 'dev-model/cloister-dev-extractive' }, attrs: { integration: { __entity: { type: 'Cloister::Integration', id: 'dev-model' } }, name: 'cloister-dev-extractive' }, parents: [] },
     ];
     const naive = () =>
       isAuthorized({
         principal: { type: 'Cloister::User', id: 'dev/alice' },
         action: { type: 'Cloister::Action', id: 'sendToModel' },
-        resource: { type: 'Cloister::Model', id: 'dev-model/cloister-dev-stand-in' },
+        resource: { type: 'Cloister::Model', id: 'dev-model/cloister-dev-extractive' },
         context: { workflow: { __entity: { type: 'Cloister::Workflow', id: 'claims-rag@1.0.0' } }, classification: { __entity: { type: 'Cloister::Classification', id: 'confidential' } }, redacted: true, test: false },
         schema,
         validateRequest: true,

@@ -1,6 +1,7 @@
 /**
- * `cloister policy dev-keys --out DIR [--bundle SRC]`: makes a development key set and the policy
- * bundle that trusts it. Writes
+ * `cloister policy dev-keys --out DIR [--bundle SRC] [--model-url URL]`: makes a development key
+ * set and the policy bundle that trusts it (and, with `--model-url`, points the `dev-model`
+ * integration and the egress allowlist at the running development model server). Writes
  *
  *   DIR/issuer-key.json          the `dev` issuer's private key (for `cloister token`)
  *   DIR/reviewers/ID.json        one private key per reviewer in the manifest (for `workflow approve`)
@@ -20,6 +21,7 @@ import { generateJwk, writeKeyFile } from './key-files.ts';
 
 export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../policies/default/', import.meta.url));
 const DEV_ISSUER = 'dev';
+const DEV_MODEL_INTEGRATION = 'dev-model';
 
 export interface DevKeysResult {
   readonly digest: string;
@@ -28,7 +30,11 @@ export interface DevKeysResult {
   readonly reviewerKeys: Readonly<Record<string, string>>;
 }
 
-export async function writeDevKeys(outDir: string, sourceDir: string = DEFAULT_BUNDLE_DIR): Promise<DevKeysResult> {
+export async function writeDevKeys(
+  outDir: string,
+  options: { readonly sourceDir?: string; readonly modelUrl?: string } = {},
+): Promise<DevKeysResult> {
+  const sourceDir = options.sourceDir ?? DEFAULT_BUNDLE_DIR;
   const files = await readPolicyBundleFiles(sourceDir);
   const manifestFile = files.find((f) => f.path === MANIFEST_PATH);
   if (!manifestFile) throw new UsageError(`no ${MANIFEST_PATH} in ${sourceDir}`);
@@ -43,6 +49,7 @@ export async function writeDevKeys(outDir: string, sourceDir: string = DEFAULT_B
   const rewritten = rewriteManifestKeys(manifestText, {
     issuers: { [DEV_ISSUER]: issuerKey.publicJwk },
     reviewers: Object.fromEntries(Object.entries(reviewerKeys).map(([id, k]) => [id, k.publicJwk])),
+    ...(options.modelUrl ? { integrations: { [DEV_MODEL_INTEGRATION]: options.modelUrl } } : {}),
   });
   const bundleFiles: PolicyBundleFile[] = files.map((f) => (f.path === MANIFEST_PATH ? { path: f.path, content: rewritten } : f));
   // Refuse before writing anything if the result would not load.
@@ -66,9 +73,10 @@ export async function writeDevKeys(outDir: string, sourceDir: string = DEFAULT_B
 }
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, bundle: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, bundle: { type: 'string' }, 'model-url': { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
   if (!values.out) throw new UsageError('--out DIR is required');
-  writeJson(io.stdout, await writeDevKeys(values.out, values.bundle));
+  const options = { ...(values.bundle ? { sourceDir: values.bundle } : {}), ...(values['model-url'] ? { modelUrl: values['model-url'] } : {}) };
+  writeJson(io.stdout, await writeDevKeys(values.out, options));
   return EXIT_OK;
 }

@@ -53,6 +53,14 @@ describe('cloister policy dev-keys', () => {
     expect(JSON.stringify(bundle.manifest)).not.toMatch(/"d":/);
   });
 
+  it('points the dev-model integration and the egress allowlist at --model-url', async () => {
+    const result = await cli('policy', 'dev-keys', '--out', join(dir, 'dev-url'), '--model-url', 'http://127.0.0.1:40123/v1');
+    expect(result.code).toBe(0);
+    const bundle = await loadPolicyBundleDir((JSON.parse(result.stdout) as { bundleDir: string }).bundleDir);
+    expect(bundle.manifest.integrations[0]!.baseUrl).toBe('http://127.0.0.1:40123/v1');
+    expect(bundle.egress).toEqual([{ host: '127.0.0.1', port: 40123 }]);
+  });
+
   it('refuses to overwrite existing keys', async () => {
     const again = await cli('policy', 'dev-keys', '--out', join(dir, 'dev'));
     expect(again.code).toBe(2);
@@ -160,7 +168,7 @@ describe('cloister workflow validate and policy check', () => {
 
   it('reports a workflow that does not fit the bundle', async () => {
     const other = join(dir, 'other-model.yaml');
-    await writeFile(other, (await readFile(ragPath, 'utf8')).replace('model: cloister-dev-stand-in', 'model: gpt-9'));
+    await writeFile(other, (await readFile(ragPath, 'utf8')).replace('model: cloister-dev-extractive', 'model: gpt-9'));
     const result = await cli('workflow', 'validate', '--bundle', join(repoRoot, 'policies/default'), other);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('ERR_POLICY_WORKFLOW_CONFLICT');
