@@ -52,6 +52,7 @@ describe('workflowBundleIssues', () => {
 
   it('does not count a redact node that runs after the model', () => {
     const doc = demo('claims-rag');
+    doc.nodes[2]!.config['promptTemplate'] = '{{retrieve.documents}}';
     doc.edges = [
       { from: 'retrieve', to: 'generate' },
       { from: 'generate', to: 'redact' },

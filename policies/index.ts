@@ -41,6 +41,8 @@ export {
   type ApprovalVerification,
   type GroupStatus,
   type ReviewProblem,
+  type ReviewDecisionRecord,
   type ReviewProblemCode,
+  type VerifyApprovalsOptions,
 } from './verify-approvals.ts';
 export { createTokenVerifier, TOKEN_ALGORITHMS, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './verify-token.ts';

@@ -1,7 +1,9 @@
-import type { JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signReview, type ReviewDecision } from '../protocol/workflows/review-signature.ts';
-import { devBundleWithKeys } from '../testing/policy-fixtures.ts';
+import { devBundleWithKeys, fileText, withFile } from '../testing/policy-fixtures.ts';
+import { createAuthorizer } from './authorize.ts';
+import { rewriteManifestKeys } from './dev-manifest.ts';
 import { WorkflowNotApprovedError } from './errors.ts';
 import { loadPolicyBundle } from './load-policy-bundle.ts';
 import { assertApproved, verifyApprovals } from './verify-approvals.ts';
@@ -81,6 +83,31 @@ describe('verifyApprovals', () => {
     const result = await verifyApprovals(bundle, workflow, ['garbage', await review('rita'), await review('tara')]);
     expect(result.approved).toBe(true);
     expect(result.problems).toEqual([{ index: 0, code: 'malformed', message: 'not a signed review' }]);
+  });
+
+  it('with an authorizer, does not count a review the approve gate denies, and returns the decisions', async () => {
+    // A listed reviewer outside every approval group: the default policy lets only claims-reviewers review.
+    const outsider = generateKeyPairSync('ed25519');
+    const manifest = rewriteManifestKeys(fileText(files, 'manifest.yaml'), { reviewers: { victor: outsider.publicKey.export({ format: 'jwk' }) } });
+    const wider = loadPolicyBundle(withFile(files, 'manifest.yaml', manifest));
+    const victor = await signReview({ key: outsider.privateKey.export({ format: 'jwk' }), reviewer: 'victor', workflow, decision: 'reject', at: 1 });
+    const result = await verifyApprovals(wider, workflow, [await review('rita'), await review('sam'), victor], { authorizer: createAuthorizer(wider) });
+    expect(result).toMatchObject({ approved: true, rejectedBy: [] });
+    expect(result.problems).toEqual([{ index: 2, reviewer: 'victor', code: 'not_permitted', message: "the approve gate denied reviewer 'victor'" }]);
+    expect(result.decisions.map((d) => [d.reviewer, d.gate.decision, d.gate.policyIds])).toEqual([
+      ['rita', 'allow', ['reviewers-review-workflows']],
+      ['sam', 'allow', ['reviewers-review-workflows']],
+      ['victor', 'deny', []],
+    ]);
+  });
+
+  it('without an authorizer, counts a listed reviewer outside every group only for rejections', async () => {
+    const outsider = generateKeyPairSync('ed25519');
+    const manifest = rewriteManifestKeys(fileText(files, 'manifest.yaml'), { reviewers: { victor: outsider.publicKey.export({ format: 'jwk' }) } });
+    const wider = loadPolicyBundle(withFile(files, 'manifest.yaml', manifest));
+    const victor = await signReview({ key: outsider.privateKey.export({ format: 'jwk' }), reviewer: 'victor', workflow, decision: 'reject', at: 1 });
+    const result = await verifyApprovals(wider, workflow, [await review('rita'), await review('sam'), victor]);
+    expect(result).toMatchObject({ approved: false, rejectedBy: ['victor'], decisions: [] });
   });
 
   it('approves nothing with no reviews', async () => {

@@ -6,17 +6,19 @@
  *
  * A review that fails a check does not count and is reported in `problems`; one reviewer counts
  * once however many approvals it signed; one valid rejection by any listed reviewer overrides
- * every approval. Which satisfied groups suffice to launch is the `launch` gate's decision
+ * every approval. With an authorizer, each review must also pass the `approve` Cedar gate, and
+ * the decisions come back for the audit record. Which satisfied groups suffice to launch is the `launch` gate's decision
  * (its context carries `approvalGroups`).
  */
 import type { JsonWebKey } from 'node:crypto';
 import { isCloisterError } from '../protocol/cloister-error.ts';
 import { reviewKeyId, verifyReview, type SignedReview } from '../protocol/workflows/review-signature.ts';
+import type { AuthorizationDecision, Authorizer } from './authorize.ts';
 import type { WorkflowRef } from './cedar-entities.ts';
 import { WorkflowNotApprovedError } from './errors.ts';
 import type { PolicyBundle } from './load-policy-bundle.ts';
 
-export type ReviewProblemCode = 'malformed' | 'unknown_reviewer' | 'bad_signature' | 'other_workflow' | 'duplicate';
+export type ReviewProblemCode = 'malformed' | 'unknown_reviewer' | 'bad_signature' | 'other_workflow' | 'not_permitted' | 'duplicate';
 
 export interface ReviewProblem {
   /** Position of the review in the list given. */
@@ -34,6 +36,19 @@ export interface GroupStatus {
   readonly satisfied: boolean;
 }
 
+/** The `approve` gate's decision for one review, for the audit record. */
+export interface ReviewDecisionRecord {
+  readonly index: number;
+  readonly reviewer: string;
+  readonly decision: 'approve' | 'reject';
+  readonly gate: AuthorizationDecision;
+}
+
+export interface VerifyApprovalsOptions {
+  /** When given, each signed review must also pass the `approve` gate (one Cedar decision each). */
+  readonly authorizer?: Authorizer;
+}
+
 export interface ApprovalVerification {
   /** At least one group's threshold is met and no reviewer rejected. */
   readonly approved: boolean;
@@ -42,11 +57,19 @@ export interface ApprovalVerification {
   readonly approvedBy: readonly string[];
   readonly rejectedBy: readonly string[];
   readonly problems: readonly ReviewProblem[];
+  /** The `approve` gate decisions, when an authorizer was given. */
+  readonly decisions: readonly ReviewDecisionRecord[];
 }
 
 const MAX_REVIEWS = 256;
 
-export async function verifyApprovals(bundle: PolicyBundle, workflow: WorkflowRef, reviews: readonly SignedReview[]): Promise<ApprovalVerification> {
+export async function verifyApprovals(
+  bundle: PolicyBundle,
+  workflow: WorkflowRef,
+  reviews: readonly SignedReview[],
+  options: VerifyApprovalsOptions = {},
+): Promise<ApprovalVerification> {
+  const decisions: ReviewDecisionRecord[] = [];
   const keys = new Map<string, JsonWebKey>(bundle.manifest.reviewers.map((r) => [r.id, r.key as JsonWebKey]));
   const problems: ReviewProblem[] = [];
   const approvedBy = new Set<string>();
@@ -77,6 +100,19 @@ export async function verifyApprovals(bundle: PolicyBundle, workflow: WorkflowRe
       problems.push({ index, reviewer, code: 'other_workflow', message: 'review is for another workflow digest, name or version' });
       continue;
     }
+    if (options.authorizer) {
+      const gate = options.authorizer.authorize({
+        action: 'approve',
+        principal: { reviewer },
+        resource: { workflow },
+        context: { decision: statement.decision },
+      });
+      decisions.push({ index, reviewer, decision: statement.decision, gate });
+      if (gate.decision !== 'allow') {
+        problems.push({ index, reviewer, code: 'not_permitted', message: `the approve gate denied reviewer '${reviewer}'` });
+        continue;
+      }
+    }
     const seen = statement.decision === 'approve' ? approvedBy : rejectedBy;
     if (seen.has(reviewer)) {
       problems.push({ index, reviewer, code: 'duplicate', message: `reviewer '${reviewer}' already ${statement.decision}d; counted once` });
@@ -106,6 +142,7 @@ export async function verifyApprovals(bundle: PolicyBundle, workflow: WorkflowRe
     approvedBy: Object.freeze([...approvedBy].sort()),
     rejectedBy: Object.freeze([...rejectedBy].sort()),
     problems: Object.freeze(problems),
+    decisions: Object.freeze(decisions),
   });
 }
 

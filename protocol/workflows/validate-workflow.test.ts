@@ -285,6 +285,7 @@ describe('validateWorkflow: the graph', () => {
     const single = { ...rag(), nodes: [rag().nodes[0]], edges: [] };
     expect(() => validateWorkflow(single)).not.toThrow();
     const diamond = rag();
+    (diamond.nodes[2]!['config'] as Record<string, unknown>)['promptTemplate'] = '{{redact.text}}';
     diamond.edges = [
       { from: 'redact', to: 'retrieve' },
       { from: 'redact', to: 'generate' },
@@ -292,6 +293,32 @@ describe('validateWorkflow: the graph', () => {
       { from: 'generate', to: 'restore' },
     ];
     expect(topologicalOrder(validateWorkflow(diamond))).toEqual(['redact', 'retrieve', 'generate', 'restore']);
+  });
+});
+
+describe('validateWorkflow: templates', () => {
+  it('rejects a reference to a node that runs later', () => {
+    const doc = rag();
+    (doc.nodes[1]!['config'] as Record<string, unknown>)['queryTemplate'] = '{{generate.text}}';
+    expect(issuesOf(doc)).toEqual([{ path: '/nodes/1/config/queryTemplate', message: "refers to 'generate', which is neither input nor a node upstream of 'retrieve'" }]);
+  });
+
+  it('rejects a reference to a node that does not exist', () => {
+    const doc = rag();
+    (doc.nodes[2]!['config'] as Record<string, unknown>)['promptTemplate'] = 'Q: {{redcat.text}}';
+    expect(paths(doc)).toEqual(['/nodes/2/config/promptTemplate']);
+  });
+
+  it('rejects a malformed expression', () => {
+    const doc = rag();
+    (doc.nodes[2]!['config'] as Record<string, unknown>)['promptTemplate'] = 'Q: {{ input. question }}';
+    expect(issuesOf(doc)[0]?.message).toMatch(/malformed/);
+  });
+
+  it('accepts input and upstream references, with spaces inside the braces', () => {
+    const doc = rag();
+    (doc.nodes[2]!['config'] as Record<string, unknown>)['promptTemplate'] = '{{ input.question }} {{redact.text}} {{ retrieve.documents }}';
+    expect(() => validateWorkflow(doc)).not.toThrow();
   });
 });
 

@@ -6,6 +6,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { ValidationIssue } from '../cloister-error.ts';
 import { schemaIssues } from '../schema-issues.ts';
 import { readYaml } from '../yaml-text.ts';
+import { templateReferences } from './template-references.ts';
 import { WorkflowInvalidError } from './errors.ts';
 import {
   AgentConfigSchema,
@@ -57,6 +58,7 @@ export function validateWorkflow(value: unknown): WorkflowDocument {
   issues.push(...jsonSchemaIssues(doc.input, '/input'), ...jsonSchemaIssues(doc.output, '/output'));
   doc.nodes.forEach((node, index) => issues.push(...nodeIssues(doc, node.kind, node.config, `/nodes/${index}`)));
   issues.push(...graphIssues(doc));
+  if (issues.length === 0) issues.push(...templateIssues(doc));
   if (issues.length > 0) throw new WorkflowInvalidError({ issues: issues.slice(0, MAX_ISSUES) });
   return doc;
 }
@@ -190,6 +192,48 @@ function graphIssues(doc: WorkflowDocument): ValidationIssue[] {
   if (unreached.length > 0) {
     issues.push({ path: '/edges', message: `the graph is not connected: ${unreached.map((id) => `'${id}'`).join(', ')} not linked to '${first}'` });
   }
+  return issues;
+}
+
+const templateFields: Readonly<Record<string, readonly string[]>> = {
+  retrieve: ['queryTemplate'],
+  generate: ['systemPrompt', 'promptTemplate'],
+  agent: ['goal', 'systemPrompt'],
+};
+
+/** Every template expression is well formed and rooted at `input` or an upstream node. */
+function templateIssues(doc: WorkflowDocument): ValidationIssue[] {
+  const parents = new Map<string, string[]>(doc.nodes.map((n) => [n.id, []]));
+  for (const edge of doc.edges) parents.get(edge.to)!.push(edge.from);
+  const upstream = (id: string) => {
+    const seen = new Set<string>();
+    const stack = [...parents.get(id)!];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      if (!seen.has(next)) {
+        seen.add(next);
+        stack.push(...parents.get(next)!);
+      }
+    }
+    return seen;
+  };
+  const issues: ValidationIssue[] = [];
+  doc.nodes.forEach((node, index) => {
+    const fields = templateFields[node.kind] ?? [];
+    const before = fields.length > 0 ? upstream(node.id) : new Set<string>();
+    for (const field of fields) {
+      const template = (node.config as unknown as Record<string, unknown>)[field];
+      if (typeof template !== 'string') continue;
+      const path = `/nodes/${index}/config/${field}`;
+      const { references, error } = templateReferences(template);
+      if (error) issues.push({ path, message: error });
+      for (const ref of references) {
+        if (ref.root !== 'input' && !before.has(ref.root)) {
+          issues.push({ path, message: `refers to '${ref.root}', which is neither input nor a node upstream of '${node.id}'` });
+        }
+      }
+    }
+  });
   return issues;
 }
 

@@ -2,6 +2,10 @@
  * The workflow definition format (DESIGN §7.1, §7.2): one schema shared by the enclave, the
  * host's control plane and the CLI so that none of them can drift. TypeBox gives both the
  * static types and the JSON Schema the validator checks.
+ *
+ * Invariant the runtime keeps: a `redact` node fixes the run's redaction, and every value a
+ * downstream `generate` or `agent` node sends to a model (retrieved documents and tool results
+ * included) is redacted with the same vault before it leaves (docs/policies.md).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
