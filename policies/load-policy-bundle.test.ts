@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { readYaml } from '../protocol/yaml-text.ts';
 import { defaultBundleDir, fileText, readBundleDir, withFile } from '../testing/policy-fixtures.ts';
 import { bundleDigest } from './bundle-digest.ts';
 import { PolicyBundleInvalidError, PolicyCedarInvalidError } from './errors.ts';
@@ -191,6 +194,33 @@ describe('loadPolicyBundle: the manifest', () => {
 
   it('rejects a manifest with a duplicate key, giving its line', () => {
     expect(manifestIssues(`${manifest}\nversion: 1\n`)[0]?.message).toMatch(/^not valid YAML \(duplicate key, line \d+, column 1\)$/);
+  });
+});
+
+describe('loadPolicyBundle: malformed manifests', () => {
+  it('rejects any value in place of a manifest section with a bundle error, never a crash', () => {
+    const parsed = (readYaml(manifest) as { value: Record<string, unknown> }).value;
+    const sections = Object.keys(parsed);
+    fc.assert(
+      fc.property(fc.constantFrom(...sections), fc.jsonValue(), (section, value) => {
+        const text = stringify({ ...parsed, [section]: value });
+        try {
+          loadPolicyBundle(withManifest(text));
+        } catch (error) {
+          expect(error).toBeInstanceOf(PolicyBundleInvalidError);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('rejects arbitrary text as a manifest with a bundle error', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(() => loadPolicyBundle(withManifest(text))).toThrow(PolicyBundleInvalidError);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signReview, type ReviewDecision } from '../protocol/workflows/review-signature.ts';
 import { devBundleWithKeys, fileText, withFile } from '../testing/policy-fixtures.ts';
@@ -113,5 +114,16 @@ describe('verifyApprovals', () => {
   it('approves nothing with no reviews', async () => {
     const result = await verifyApprovals(bundle, workflow, []);
     expect(result.approved).toBe(false);
+  });
+
+  it('never throws on arbitrary text and never approves it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string(), { maxLength: 4 }), async (reviews) => {
+        const result = await verifyApprovals(bundle, workflow, reviews);
+        expect(result.approved).toBe(false);
+        expect(result.problems).toHaveLength(reviews.length);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { devBundleWithKeys, fileText, withFile } from '../testing/policy-fixtures.ts';
 import { rewriteManifestKeys } from './dev-manifest.ts';
@@ -153,5 +154,24 @@ describe('createTokenVerifier', () => {
   it('never puts the token in the error message', async () => {
     const signed = await token({ aud: 'someone-else' });
     await expect(verifier.verify(signed)).rejects.toSatisfy((error: Error) => !error.message.includes(signed.split('.')[1]!));
+  });
+
+  it('refuses arbitrary three-part text with a token error only', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.base64String(), fc.base64String(), fc.base64String(), async (a, b, c) => {
+        await expect(verifier.verify(`${a}.${b}.${c}`.replaceAll('=', ''))).rejects.toBeInstanceOf(TokenError);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a token whose header and payload are arbitrary JSON, with a token error only', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), fc.jsonValue(), async (header, payload) => {
+        const enc = (v: unknown) => Buffer.from(JSON.stringify(v) ?? 'null').toString('base64url');
+        await expect(verifier.verify(`${enc(header)}.${enc(payload)}.c2ln`)).rejects.toBeInstanceOf(TokenError);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
