@@ -221,6 +221,20 @@ describe('createAuthorizer: evaluation errors', () => {
     expect(answer.errors.map((e) => e.policyId)).toEqual(['overflowing']);
   });
 
+  it('treats a forbid that fails to evaluate as matching, so an error never turns into an allow', () => {
+    const overflow = '@id("overflowing-forbid")\nforbid (principal, action == Cloister::Action::"callTool", resource) when { context.step * 9223372036854775807 > 0 };';
+    const bundle = loadPolicyBundle(withFile(files, 'overflow.cedar', overflow));
+    const answer = createAuthorizer(bundle).authorize({
+      action: 'callTool',
+      principal: analyst,
+      resource: { workflow: 'claims-agent', tool: 'search_claims', kind: 'retrieve' },
+      context: { workflow, step: 2, maxSteps: 4 },
+    });
+    expect(answer.decision).toBe('deny');
+    expect(answer.policyIds).toEqual(['overflowing-forbid']);
+    expect(answer.errors.map((e) => e.policyId)).toEqual(['overflowing-forbid']);
+  });
+
   it('refuses a bundle object that was not made by loadPolicyBundle', () => {
     const real = loadPolicyBundle(files);
     expect(() => createAuthorizer({ ...real })).toThrow('internal error');

@@ -6,7 +6,8 @@
  * A decision never throws for a request that names something the bundle does not know (an
  * unknown collection, a model the integration does not offer): it is a `deny` with an error,
  * so the runtime can put it in the audit record like any other denial. An empty `policyIds` with
- * `deny` means no policy permitted the request (Cedar's default deny).
+ * `deny` means no policy permitted the request (Cedar's default deny). A forbid policy whose
+ * evaluation fails counts as matching (fail closed); a permit whose evaluation fails does not.
  */
 import { statefulIsAuthorized, type Context, type EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { InternalError } from '../protocol/cloister-error.ts';
@@ -197,11 +198,14 @@ export function createAuthorizer(bundle: PolicyBundle): Authorizer {
     });
     if (answer.type === 'failure') return deny(answer.errors.map((e) => ({ message: e.message })));
     const { decision, diagnostics } = answer.response;
-    return Object.freeze({
-      decision,
-      policyIds: Object.freeze([...diagnostics.reason].sort()),
-      errors: Object.freeze(diagnostics.errors.map((e) => ({ policyId: e.policyId, message: e.error.message }))),
-    });
+    const errors = Object.freeze(diagnostics.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })));
+    // Cedar skips a policy whose evaluation fails. For a forbid that would turn an error into an
+    // allow, so a forbid that cannot be evaluated counts as matching: fail closed.
+    const failedForbids = diagnostics.errors.map((e) => e.policyId).filter((id) => bundle.policies.get(id)?.effect === 'forbid');
+    if (decision === 'allow' && failedForbids.length > 0) {
+      return Object.freeze({ decision: 'deny', policyIds: Object.freeze([...new Set(failedForbids)].sort()), errors });
+    }
+    return Object.freeze({ decision, policyIds: Object.freeze([...diagnostics.reason].sort()), errors });
   }
 
   return Object.freeze({ bundleDigest: bundle.digest, authorize });
