@@ -21,7 +21,7 @@ function decide(request: AuthorizationRequest) {
 
 describe('createAuthorizer: invoke', () => {
   it('allows an analyst to invoke a claims workflow, citing the permit', () => {
-    expect(decide({ action: 'invoke', principal: analyst, resource: { workflow }, context: { test: false } })).toEqual({
+    expect(decide({ action: 'invoke', principal: analyst, resource: { workflow }, context: { test: false } })).toMatchObject({
       decision: 'allow',
       policyIds: ['analysts-invoke-claims-workflows'],
       errors: [],
@@ -29,7 +29,7 @@ describe('createAuthorizer: invoke', () => {
   });
 
   it('denies a caller outside the analysts group by default, with no determining policy', () => {
-    expect(decide({ action: 'invoke', principal: stranger, resource: { workflow }, context: { test: false } })).toEqual({
+    expect(decide({ action: 'invoke', principal: stranger, resource: { workflow }, context: { test: false } })).toMatchObject({
       decision: 'deny',
       policyIds: [],
       errors: [],
@@ -61,6 +61,34 @@ describe('createAuthorizer: invoke', () => {
   });
 });
 
+describe('createAuthorizer: what a decision was about', () => {
+  it('names action, principal and resource as Cedar references, for the audit record', () => {
+    expect(decide({ action: 'retrieve', principal: analyst, resource: { collection: 'claims' }, context: { workflow, test: false } }).gate).toEqual({
+      action: 'retrieve',
+      principal: 'Cloister::User::"dev/alice"',
+      resource: 'Cloister::Collection::"claims"',
+    });
+  });
+
+  it('names them for a request about something the bundle does not know', () => {
+    const answer = decide({
+      action: 'sendToModel',
+      principal: analyst,
+      resource: { integration: 'dev-model', model: 'gpt-9' },
+      context: { workflow, classification: 'public', redacted: true, test: false },
+    });
+    expect(answer.gate).toEqual({ action: 'sendToModel', principal: 'Cloister::User::"dev/alice"', resource: 'Cloister::Model::"dev-model/gpt-9"' });
+  });
+
+  it('names a reviewer for the approve gate', () => {
+    expect(decide({ action: 'approve', principal: { reviewer: 'rita' }, resource: { workflow }, context: { decision: 'approve' } }).gate).toEqual({
+      action: 'approve',
+      principal: 'Cloister::Reviewer::"rita"',
+      resource: 'Cloister::Workflow::"claims-rag@1.0.0"',
+    });
+  });
+});
+
 describe('createAuthorizer: retrieve', () => {
   it('allows an analyst to read the claims collection', () => {
     expect(decide({ action: 'retrieve', principal: analyst, resource: { collection: 'claims' }, context: { workflow, test: false } })).toMatchObject({
@@ -70,7 +98,7 @@ describe('createAuthorizer: retrieve', () => {
   });
 
   it('denies a principal without access to the collection', () => {
-    expect(decide({ action: 'retrieve', principal: stranger, resource: { collection: 'claims' }, context: { workflow, test: false } })).toEqual({
+    expect(decide({ action: 'retrieve', principal: stranger, resource: { collection: 'claims' }, context: { workflow, test: false } })).toMatchObject({
       decision: 'deny',
       policyIds: [],
       errors: [],
@@ -86,7 +114,7 @@ describe('createAuthorizer: retrieve', () => {
   });
 
   it('denies a collection the bundle does not know, with an error instead of an exception', () => {
-    expect(decide({ action: 'retrieve', principal: analyst, resource: { collection: 'payroll' }, context: { workflow, test: false } })).toEqual({
+    expect(decide({ action: 'retrieve', principal: analyst, resource: { collection: 'payroll' }, context: { workflow, test: false } })).toMatchObject({
       decision: 'deny',
       policyIds: [],
       errors: [{ message: "collection 'payroll' is not in the policy bundle" }],
@@ -108,7 +136,7 @@ describe('createAuthorizer: sendToModel', () => {
   });
 
   it('denies restricted data to a model cleared only up to confidential', () => {
-    expect(send('restricted')).toEqual({ decision: 'deny', policyIds: [], errors: [] });
+    expect(send('restricted')).toMatchObject({ decision: 'deny', policyIds: [], errors: [] });
   });
 
   it('denies unredacted internal data, citing the forbid', () => {
@@ -126,7 +154,7 @@ describe('createAuthorizer: sendToModel', () => {
       resource: { integration: 'dev-model', model: 'gpt-9' },
       context: { workflow, classification: 'public', redacted: true, test: false },
     });
-    expect(answer).toEqual({ decision: 'deny', policyIds: [], errors: [{ message: "model 'dev-model/gpt-9' is not in the policy bundle" }] });
+    expect(answer).toMatchObject({ decision: 'deny', policyIds: [], errors: [{ message: "model 'dev-model/gpt-9' is not in the policy bundle" }] });
   });
 
   it('denies an unknown classification', () => {
@@ -151,7 +179,7 @@ describe('createAuthorizer: restore', () => {
   });
 
   it('denies an entity type no policy names', () => {
-    expect(restore(supervisor, 'IBAN')).toEqual({ decision: 'deny', policyIds: [], errors: [] });
+    expect(restore(supervisor, 'IBAN')).toMatchObject({ decision: 'deny', policyIds: [], errors: [] });
   });
 });
 

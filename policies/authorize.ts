@@ -59,7 +59,15 @@ export interface AuthorizationError {
   readonly message: string;
 }
 
+/** What a decision was about, as Cedar entity references (`Cloister::Collection::"claims"`), for audit records. */
+export interface GateSubject {
+  readonly action: GateAction;
+  readonly principal: string;
+  readonly resource: string;
+}
+
 export interface AuthorizationDecision {
+  readonly gate: GateSubject;
   readonly decision: 'allow' | 'deny';
   /** The determining policies: the permits that allowed, or the forbids that denied. */
   readonly policyIds: readonly string[];
@@ -183,9 +191,10 @@ export function createAuthorizer(bundle: PolicyBundle): Authorizer {
     try {
       call = translate(request);
     } catch (error) {
-      if (error instanceof UnknownResource) return deny([{ message: error.message }]);
+      if (error instanceof UnknownResource) return deny(subjectOf(request), [{ message: error.message }]);
       throw error;
     }
+    const gate: GateSubject = Object.freeze({ action: request.action, principal: display(call.principal), resource: display(call.resource) });
     const answer = statefulIsAuthorized({
       principal: call.principal,
       action: uid('Action', request.action),
@@ -196,21 +205,52 @@ export function createAuthorizer(bundle: PolicyBundle): Authorizer {
       preparsedSchemaName: handle!,
       validateRequest: true,
     });
-    if (answer.type === 'failure') return deny(answer.errors.map((e) => ({ message: e.message })));
+    if (answer.type === 'failure') return deny(gate, answer.errors.map((e) => ({ message: e.message })));
     const { decision, diagnostics } = answer.response;
     const errors = Object.freeze(diagnostics.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })));
     // Cedar skips a policy whose evaluation fails. For a forbid that would turn an error into an
     // allow, so a forbid that cannot be evaluated counts as matching: fail closed.
     const failedForbids = diagnostics.errors.map((e) => e.policyId).filter((id) => bundle.policies.get(id)?.effect === 'forbid');
     if (decision === 'allow' && failedForbids.length > 0) {
-      return Object.freeze({ decision: 'deny', policyIds: Object.freeze([...new Set(failedForbids)].sort()), errors });
+      return Object.freeze({ gate, decision: 'deny', policyIds: Object.freeze([...new Set(failedForbids)].sort()), errors });
     }
-    return Object.freeze({ decision, policyIds: Object.freeze([...diagnostics.reason].sort()), errors });
+    return Object.freeze({ gate, decision, policyIds: Object.freeze([...diagnostics.reason].sort()), errors });
   }
 
   return Object.freeze({ bundleDigest: bundle.digest, authorize });
 }
 
-function deny(errors: AuthorizationError[]): AuthorizationDecision {
-  return Object.freeze({ decision: 'deny', policyIds: Object.freeze([]), errors: Object.freeze(errors) });
+function deny(gate: GateSubject, errors: AuthorizationError[]): AuthorizationDecision {
+  return Object.freeze({ gate, decision: 'deny', policyIds: Object.freeze([]), errors: Object.freeze(errors) });
+}
+
+function display(entity: EntityJson['uid']): string {
+  const { type, id } = '__entity' in entity ? entity.__entity : entity;
+  return `${type}::${JSON.stringify(id)}`;
+}
+
+/** The subject of a request, without building entities (for requests naming unknown resources). */
+function subjectOf(request: AuthorizationRequest): GateSubject {
+  const principal = request.action === 'approve' ? uid('Reviewer', request.principal.reviewer) : uid('User', userId(request.principal));
+  const resource = (() => {
+    switch (request.action) {
+      case 'retrieve':
+        return uid('Collection', request.resource.collection);
+      case 'sendToModel':
+        return uid('Model', modelId(request.resource.integration, request.resource.model));
+      case 'invoke':
+      case 'approve':
+      case 'launch':
+        return uid('Workflow', workflowId(request.resource.workflow));
+      case 'readRun':
+        return uid('Run', request.resource.run);
+      case 'exportAudit':
+        return uid('AuditLog', request.resource.log);
+      case 'restore':
+        return uid('EntityType', request.resource.entityType);
+      case 'callTool':
+        return uid('Tool', `${request.resource.workflow}/${request.resource.tool}`);
+    }
+  })();
+  return Object.freeze({ action: request.action, principal: display(principal), resource: display(resource) });
 }

@@ -1,4 +1,12 @@
-export { createAuthorizer, type AuthorizationDecision, type AuthorizationError, type AuthorizationRequest, type Authorizer, type ReviewerPrincipal } from './authorize.ts';
+export {
+  createAuthorizer,
+  type AuthorizationDecision,
+  type AuthorizationError,
+  type AuthorizationRequest,
+  type Authorizer,
+  type GateSubject,
+  type ReviewerPrincipal,
+} from './authorize.ts';
 export { BUNDLE_DIGEST_DOMAIN, bundleDigest, type BundleFileBytes } from './bundle-digest.ts';
 export { modelId, userId, workflowId, type Identity, type WorkflowRef } from './cedar-entities.ts';
 export { assertWorkflowFitsBundle, workflowBundleIssues } from './check-workflow.ts';

@@ -21,6 +21,7 @@ export {
   type WorkflowLifecycle,
   type WorkflowState,
 } from './lifecycle.ts';
+export { registryDigest, type LaunchedWorkflow } from './registry-digest.ts';
 export {
   REVIEW_CONTEXT,
   REVIEW_TYP,
@@ -33,6 +34,7 @@ export {
   type ReviewStatement,
   type SignedReview,
 } from './review-signature.ts';
+export { templateReferences, type TemplateReference } from './template-references.ts';
 export { parseWorkflow, topologicalOrder, validateWorkflow, type WorkflowFormat } from './validate-workflow.ts';
 export { workflowDigest } from './workflow-digest.ts';
 export {
