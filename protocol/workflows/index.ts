@@ -17,6 +17,7 @@ export {
   workflowStates,
   workflowTransitions,
   type LifecycleEvent,
+  type LifecycleEventName,
   type LifecycleEventType,
   type WorkflowLifecycle,
   type WorkflowState,

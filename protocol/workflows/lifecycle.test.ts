@@ -101,6 +101,12 @@ describe('transitionWorkflow', () => {
     }
   });
 
+  it('records every transition under a distinct past-tense snake_case event type', () => {
+    const names = Object.values(workflowTransitions).map((t) => t.recordedAs);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^workflow_[a-z]+ed$/);
+  });
+
   it('does not modify the lifecycle it is given', () => {
     const inReview = run({ type: 'submit', digest });
     transitionWorkflow(inReview, { type: 'approve', digest });

@@ -30,15 +30,27 @@ export interface WorkflowLifecycle {
   readonly digest: string | null;
 }
 
-/** For each event, the states it may leave from and the state it leads to. */
-export const workflowTransitions: Readonly<Record<LifecycleEventType, { readonly from: readonly WorkflowState[]; readonly to: WorkflowState }>> = {
-  submit: { from: ['draft'], to: 'in_review' },
-  approve: { from: ['in_review'], to: 'approved' },
-  reject: { from: ['in_review'], to: 'rejected' },
-  launch: { from: ['approved'], to: 'launched' },
-  pause: { from: ['launched'], to: 'paused' },
-  resume: { from: ['paused'], to: 'launched' },
-  stop: { from: ['launched', 'paused'], to: 'stopped' },
+/** The history event type a transition is recorded as (past tense, snake_case). */
+export type LifecycleEventName =
+  | 'workflow_submitted'
+  | 'workflow_approved'
+  | 'workflow_rejected'
+  | 'workflow_launched'
+  | 'workflow_paused'
+  | 'workflow_resumed'
+  | 'workflow_stopped';
+
+/** For each event: the states it may leave from, the state it leads to, and how history records it. */
+export const workflowTransitions: Readonly<
+  Record<LifecycleEventType, { readonly from: readonly WorkflowState[]; readonly to: WorkflowState; readonly recordedAs: LifecycleEventName }>
+> = {
+  submit: { from: ['draft'], to: 'in_review', recordedAs: 'workflow_submitted' },
+  approve: { from: ['in_review'], to: 'approved', recordedAs: 'workflow_approved' },
+  reject: { from: ['in_review'], to: 'rejected', recordedAs: 'workflow_rejected' },
+  launch: { from: ['approved'], to: 'launched', recordedAs: 'workflow_launched' },
+  pause: { from: ['launched'], to: 'paused', recordedAs: 'workflow_paused' },
+  resume: { from: ['paused'], to: 'launched', recordedAs: 'workflow_resumed' },
+  stop: { from: ['launched', 'paused'], to: 'stopped', recordedAs: 'workflow_stopped' },
 };
 
 export const initialLifecycle: WorkflowLifecycle = Object.freeze({ state: 'draft', digest: null });
