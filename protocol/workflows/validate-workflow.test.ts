@@ -78,7 +78,13 @@ describe('workflowDigest', () => {
 describe('defineWorkflow', () => {
   it('refuses a value that is not plain JSON instead of coercing it', () => {
     const doc = { ...rag(), description: Number.NaN };
-    expect(() => defineWorkflow(doc as never)).toThrow(/canonical/);
+    expect(() => defineWorkflow(doc as never)).toThrow(WorkflowInvalidError);
+  });
+
+  it('refuses an undefined optional field instead of dropping it', () => {
+    const doc = rag();
+    (doc.nodes[2]!['config'] as Record<string, unknown>)['temperature'] = undefined;
+    expect(() => defineWorkflow(doc as never)).toThrow(WorkflowInvalidError);
   });
 
   it('validates what it is given', () => {
@@ -319,6 +325,24 @@ describe('validateWorkflow: templates', () => {
     const doc = rag();
     (doc.nodes[2]!['config'] as Record<string, unknown>)['promptTemplate'] = '{{ input.question }} {{redact.text}} {{ retrieve.documents }}';
     expect(() => validateWorkflow(doc)).not.toThrow();
+  });
+});
+
+describe('validateWorkflow: snapshots', () => {
+  it('returns a frozen copy, so later changes to the input do not reach the validated document', () => {
+    const input = rag();
+    const doc = validateWorkflow(input);
+    const digest = workflowDigest(doc);
+    (input.nodes[1]!['config'] as Record<string, unknown>)['collection'] = 'payroll';
+    expect(workflowDigest(doc)).toBe(digest);
+    expect(Object.isFrozen(doc.nodes[1]!.config)).toBe(true);
+  });
+
+  it('rejects YAML .nan and .inf, which have no canonical form', () => {
+    const yaml = demo('claims-rag').replace('temperature: 0', 'temperature: .nan');
+    expect(() => parseWorkflow(yaml)).toThrow(WorkflowInvalidError);
+    const inSchema = demo('claims-rag').replace('maxLength: 2000', 'maxLength: .inf');
+    expect(() => parseWorkflow(inSchema)).toThrow(WorkflowInvalidError);
   });
 });
 

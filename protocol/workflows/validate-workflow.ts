@@ -2,12 +2,13 @@
  * Parsing and validation of workflow documents. Every rule failure becomes one issue with a JSON
  * Pointer path, and all issues are reported at once, so an author fixes a definition in one pass.
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { ValidationIssue } from '../cloister-error.ts';
 import { schemaIssues } from '../schema-issues.ts';
 import { readYaml } from '../yaml-text.ts';
 import { templateReferences } from './template-references.ts';
-import { WorkflowInvalidError } from './errors.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { WorkflowInvalidError, WorkflowNotCanonicalError } from './errors.ts';
 import {
   AgentConfigSchema,
   agentToolSchemas,
@@ -50,17 +51,37 @@ function parseYamlText(text: string): unknown {
   return result.value;
 }
 
-/** Validates a parsed value as a workflow document: envelope, node configs, then the graph. */
+/**
+ * Validates a parsed value as a workflow document: JSON values only (so it has a digest), the
+ * envelope, node configs, the graph, then templates. Returns a deeply frozen copy, so what was
+ * validated is what is digested and run, whatever the caller does with its value afterwards.
+ */
 export function validateWorkflow(value: unknown): WorkflowDocument {
-  const issues = schemaIssues(WorkflowEnvelopeSchema, value);
+  try {
+    canonicalJson(value);
+  } catch (error) {
+    // YAML's .nan and .inf, or a value built in code, have no canonical form and so no digest.
+    if (error instanceof WorkflowNotCanonicalError) throw new WorkflowInvalidError({ issues: error.issues ?? [], cause: error });
+    throw error;
+  }
+  const snapshot = structuredClone(value);
+  const issues = schemaIssues(WorkflowEnvelopeSchema, snapshot);
   if (issues.length > 0) throw new WorkflowInvalidError({ issues });
-  const doc = value as WorkflowDocument;
+  const doc = snapshot as WorkflowDocument;
   issues.push(...jsonSchemaIssues(doc.input, '/input'), ...jsonSchemaIssues(doc.output, '/output'));
   doc.nodes.forEach((node, index) => issues.push(...nodeIssues(doc, node.kind, node.config, `/nodes/${index}`)));
   issues.push(...graphIssues(doc));
   if (issues.length === 0) issues.push(...templateIssues(doc));
   if (issues.length > 0) throw new WorkflowInvalidError({ issues: issues.slice(0, MAX_ISSUES) });
-  return doc;
+  return deepFreeze(doc);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function jsonSchemaIssues(schema: Readonly<Record<string, unknown>>, path: string): ValidationIssue[] {
