@@ -47,6 +47,11 @@ export const ManifestSchema = Type.Object(
               { additionalProperties: false },
             ),
           ),
+          /**
+           * Group names are global in Cedar; when set, only these groups are taken from this
+           * issuer's tokens (others are dropped), so a second issuer cannot assert the first's groups.
+           */
+          allowedGroups: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { uniqueItems: true })),
           jwks: Type.Object({ keys: Type.Array(PublicJwk, { minItems: 1, maxItems: 16 }) }, { additionalProperties: false }),
         },
         { additionalProperties: false },

@@ -59,6 +59,13 @@ describe('createTokenVerifier', () => {
     expect(verified.identity).toMatchObject({ groups: [], roles: [] });
   });
 
+  it("keeps only the issuer's allowed groups when the bundle names them", async () => {
+    const manifest = fileText(files, 'manifest.yaml').replace('maxLifetimeSeconds: 86400', 'maxLifetimeSeconds: 86400\n    allowedGroups: [claims-analysts]');
+    const limited = createTokenVerifier(loadPolicyBundle(withFile(files, 'manifest.yaml', manifest)), { now: clock(T0) });
+    const verified = await limited.verify(await token({ groups: ['claims-analysts', 'claims-supervisors'] }));
+    expect(verified.identity.groups).toEqual(['claims-analysts']);
+  });
+
   it('refuses a token from an issuer the bundle does not list', async () => {
     expect(await failure(verifier.verify(await token({ iss: 'https://evil.example' })))).toBe('ERR_TOKEN_UNKNOWN_ISSUER');
   });

@@ -95,7 +95,7 @@ export function createTokenVerifier(bundle: PolicyBundle, options: TokenVerifier
     const identity: Identity = Object.freeze({
       issuer: config.id,
       subject: payload.sub,
-      groups: Object.freeze(stringList(payload, config.claims?.groups ?? 'groups')),
+      groups: Object.freeze(stringList(payload, config.claims?.groups ?? 'groups').filter((g) => config.allowedGroups?.includes(g) ?? true)),
       roles: Object.freeze(stringList(payload, config.claims?.roles ?? 'roles')),
     });
     return Object.freeze({ identity, expiresAt: new Date(exp * 1000), claims: Object.freeze(payload) });
