@@ -23,6 +23,7 @@ import {
   type Identity,
   type WorkflowRef,
 } from './cedar-entities.ts';
+import { PolicyDeniedError } from './errors.ts';
 import { cedarHandle, type GateAction, type PolicyBundle } from './load-policy-bundle.ts';
 
 export interface ReviewerPrincipal {
@@ -218,6 +219,11 @@ export function createAuthorizer(bundle: PolicyBundle): Authorizer {
   }
 
   return Object.freeze({ bundleDigest: bundle.digest, authorize });
+}
+
+/** Throws `ERR_POLICY_DENIED` (with the determining policy ids) unless the decision allows. */
+export function assertAllowed(decision: AuthorizationDecision): void {
+  if (decision.decision !== 'allow') throw new PolicyDeniedError({ action: decision.gate.action, policyIds: decision.policyIds });
 }
 
 function deny(gate: GateSubject, errors: AuthorizationError[]): AuthorizationDecision {

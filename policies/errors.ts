@@ -10,6 +10,7 @@ export type PolicyErrorCode =
   | 'ERR_POLICY_CEDAR_INVALID'
   | 'ERR_POLICY_WORKFLOW_CONFLICT'
   | 'ERR_WORKFLOW_NOT_APPROVED'
+  | 'ERR_POLICY_DENIED'
   | 'ERR_TOKEN_MALFORMED'
   | 'ERR_TOKEN_UNKNOWN_ISSUER'
   | 'ERR_TOKEN_ALGORITHM_REJECTED'
@@ -61,6 +62,21 @@ export class PolicyWorkflowConflictError extends PolicyError {
 export class WorkflowNotApprovedError extends PolicyError {
   constructor(options: { reason: string }) {
     super('ERR_WORKFLOW_NOT_APPROVED', `workflow is not approved: ${options.reason}`, { category: 'security', status: 403 });
+  }
+}
+
+/**
+ * A gate said no. The message names the action and the determining policy ids only: principal
+ * and resource may identify a person or a document and stay in the (sealed) audit record.
+ */
+export class PolicyDeniedError extends PolicyError {
+  readonly action: string;
+  readonly policyIds: readonly string[];
+  constructor(options: { action: string; policyIds: readonly string[] }) {
+    const why = options.policyIds.length > 0 ? `by ${options.policyIds.join(', ')}` : 'no policy permits it';
+    super('ERR_POLICY_DENIED', `${options.action} denied: ${why}`, { category: 'security', status: 403 });
+    this.action = options.action;
+    this.policyIds = options.policyIds;
   }
 }
 

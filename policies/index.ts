@@ -1,4 +1,5 @@
 export {
+  assertAllowed,
   createAuthorizer,
   type AuthorizationDecision,
   type AuthorizationError,
@@ -14,6 +15,7 @@ export { rewriteManifestKeys, type DevKeyAssignment } from './dev-manifest.ts';
 export {
   PolicyBundleInvalidError,
   PolicyCedarInvalidError,
+  PolicyDeniedError,
   PolicyError,
   PolicyWorkflowConflictError,
   TokenError,
@@ -53,4 +55,5 @@ export {
   type ReviewProblemCode,
   type VerifyApprovalsOptions,
 } from './verify-approvals.ts';
+export { assertLaunchAllowed, verifyLaunch, type LaunchVerification } from './verify-launch.ts';
 export { createTokenVerifier, TOKEN_ALGORITHMS, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './verify-token.ts';
