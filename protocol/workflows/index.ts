@@ -39,7 +39,10 @@ export { templateReferences, type TemplateReference } from './template-reference
 export { parseWorkflow, topologicalOrder, validateWorkflow, type WorkflowFormat } from './validate-workflow.ts';
 export { workflowDigest } from './workflow-digest.ts';
 export {
+  agentToolSchemas,
+  nodeConfigSchemas,
   nodeKinds,
+  WorkflowEnvelopeSchema,
   type AgentConfig,
   type AgentTool,
   type AgentToolKind,
