@@ -18,6 +18,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // redaction
   // channel
   channel: async () => (await import('./channel.ts')).benchmark,
+  // policies
+  policy: async () => (await import('./policy.ts')).benchmark,
   // protocol
   hpke: async () => (await import('./hpke.ts')).benchmark,
 };
