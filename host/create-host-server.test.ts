@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHostServer, type HostServerOptions } from './create-host-server.ts';
 import type { EnclaveLink, LinkState } from './enclave-link.ts';
@@ -243,5 +244,34 @@ describe('logging', () => {
     expect(requests).toHaveLength(3);
     expect(requests[0]).toMatchObject({ method: 'POST', route: '/v1/workflows/:name/runs', status: 200, ms: expect.any(Number) });
     expect(requests[1]).toMatchObject({ method: 'GET', route: '/v1/attestation', status: 200 });
+  });
+});
+
+describe('arbitrary requests', () => {
+  it('answer every malformed request with a typed {error: {code, message}} and never reach the enclave', async () => {
+    const { app, link } = await host({ rateLimit: { max: 1_000_000, windowMs: 60_000 } });
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'),
+      path: fc.constantFrom('/v1/attestation', '/v1/workflows/echo/runs', '/v1/workflows/%2e%2e/runs', '/v1', '/metrics/x'),
+      query: fc.oneof(fc.constant(''), fc.string({ maxLength: 40 }).map((s) => `?nonce=${encodeURIComponent(`!${s}`)}`)),
+      contentType: fc.constantFrom('application/json', 'text/plain', 'message/cloister-res', 'application/cbor'),
+      body: fc.uint8Array({ maxLength: 64 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const res = await app.inject({
+          method: r.method as 'GET',
+          url: `${r.path}${r.query}`,
+          headers: { ...auth, 'content-type': r.contentType },
+          ...(r.method === 'GET' ? {} : { payload: Buffer.from(r.body) }),
+        });
+        expect(res.statusCode).toBeGreaterThanOrEqual(400);
+        const body = res.json() as { error: { code: string; message: string } };
+        expect(body.error.code).toMatch(/^ERR_HOST_[A-Z_]+$/);
+        expect(typeof body.error.message).toBe('string');
+      }),
+      { numRuns: 200 },
+    );
+    expect(link.calls).toEqual([]);
   });
 });
