@@ -12,6 +12,12 @@ interface CommandEntry {
 
 // Keys are the words that name a command; the longest match wins.
 const commands: Readonly<Record<string, CommandEntry>> = {
+  // KMS (enclave/kms, scripts/dev-kms)
+  'kms open-envelope': {
+    usage: 'cloister kms open-envelope --key KEY.pem FILE [--json] [--parts]',
+    summary: 'open a KMS CiphertextForRecipient (CMS) with an RSA key; --parts prints its encrypted key, IV and ciphertext',
+    load: () => import('./kms-open-envelope.ts'),
+  },
 };
 
 export function usage(): string {
