@@ -18,6 +18,11 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'open a KMS CiphertextForRecipient (CMS) with an RSA key; --parts prints its encrypted key, IV and ciphertext',
     load: () => import('./kms-open-envelope.ts'),
   },
+  seal: {
+    usage: 'cloister seal --kms URL --key-id ID --collection NAME [--classification LEVEL] [--region REGION] DIR OUT',
+    summary: 'seal a folder of text, Markdown and JSON-lines documents into a collection only an attested enclave can open',
+    load: () => import('./seal.ts'),
+  },
 };
 
 export function usage(): string {

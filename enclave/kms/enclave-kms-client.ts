@@ -18,8 +18,9 @@ import {
   KMSClient,
   type KMSClientConfig,
 } from '@aws-sdk/client-kms';
-import { KmsRequestError, type AttestationRefusalReason, type KmsRequestErrorCode } from './errors.ts';
+import { KmsRequestError } from './errors.ts';
 import { openCiphertextForRecipient } from './open-ciphertext-for-recipient.ts';
+import { toKmsRequestError } from './to-kms-request-error.ts';
 
 /** The NSM as the KMS client needs it (the simulated NSM and the real one both fit). */
 export interface RecipientAttestationSource {
@@ -60,42 +61,6 @@ export interface EnclaveKmsClient {
   /** The recipient key's SPKI (DER): what the attestation documents carry as `public_key`. */
   readonly recipientPublicKey: Uint8Array;
   destroy(): void;
-}
-
-const credentialErrors = new Set([
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-]);
-const transientErrors = new Set(['ThrottlingException', 'KMSInternalException', 'DependencyTimeoutException', 'ServiceUnavailableException']);
-const refusalReasons: readonly AttestationRefusalReason[] = ['pcr-mismatch', 'debug', 'expired', 'untrusted-root', 'invalid'];
-
-function refusalReason(message: string): AttestationRefusalReason | undefined {
-  const match = /\[attestation-refused:([a-z-]+)\]/.exec(message);
-  const reason = match?.[1] as AttestationRefusalReason | undefined;
-  return reason !== undefined && refusalReasons.includes(reason) ? reason : undefined;
-}
-
-/** Turns whatever the SDK threw into a typed error; KMS's own message is not passed on. */
-function toKmsError(operation: string, error: unknown): KmsRequestError {
-  const name = error instanceof Error ? error.name : 'unknown';
-  const message = error instanceof Error ? error.message : '';
-  const hasResponse = typeof error === 'object' && error !== null && '$metadata' in error && (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;
-  const reason = hasResponse ? refusalReason(message) : undefined;
-  let code: KmsRequestErrorCode;
-  if (reason !== undefined) code = 'ERR_KMS_ATTESTATION_REFUSED';
-  else if (!hasResponse || transientErrors.has(name)) code = 'ERR_KMS_UNAVAILABLE';
-  else if (name === 'AccessDeniedException' || name === 'DisabledException' || name === 'KMSInvalidStateException') code = 'ERR_KMS_ACCESS_DENIED';
-  else if (credentialErrors.has(name)) code = 'ERR_KMS_CREDENTIALS_REJECTED';
-  else if (name === 'NotFoundException') code = 'ERR_KMS_KEY_NOT_FOUND';
-  else if (name === 'InvalidCiphertextException' || name === 'IncorrectKeyException') code = 'ERR_KMS_INVALID_CIPHERTEXT';
-  else code = 'ERR_KMS_REQUEST_FAILED';
-  const detail = hasResponse ? `KMS answered ${name}` : 'KMS could not be reached';
-  return new KmsRequestError({ code, operation, detail, ...(hasResponse ? { awsErrorType: name } : {}), ...(reason ? { reason } : {}) });
 }
 
 function checkConfig(config: EnclaveKmsClientConfig): void {
@@ -153,7 +118,7 @@ export async function createEnclaveKmsClient(config: EnclaveKmsClientConfig): Pr
     try {
       return await send();
     } catch (error) {
-      throw toKmsError(operation, error);
+      throw toKmsRequestError(operation, error);
     }
   }
 
