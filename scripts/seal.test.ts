@@ -9,7 +9,7 @@ import { createEnclaveKmsClient, type EnclaveKmsClient } from '../enclave/kms/en
 import { loadSealedCollection } from '../enclave/kms/load-sealed-collection.ts';
 import { SealedCollectionError } from '../protocol/sealed-collection/index.ts';
 import { enclaveCredentials, fixtureRegion, ownerCredentials, pinnedPolicy, startKmsFixture, type KmsFixture } from './dev-kms/dev-kms-fixture.ts';
-import { stubAttestationVerifier, stubNsm } from './dev-kms/stub-attestation.ts';
+import { stubAttestationVerifier, stubNsm } from '../testing/stub-attestation.ts';
 import { main } from './cli.ts';
 
 const pcr0 = '5e'.repeat(48);

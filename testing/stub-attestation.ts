@@ -3,8 +3,10 @@
  * public key, a root and an expiry. It exercises the KMS protocol paths without the cost of real
  * COSE documents; the attested round-trip suite uses the real attestation library instead.
  */
-import type { RecipientAttestationSource } from '../../enclave/kms/enclave-kms-client.ts';
-import type { RecipientAttestationVerifier } from './recipient-attestation.ts';
+
+/** The shapes of `RecipientAttestationVerifier` (dev KMS) and `RecipientAttestationSource` (enclave), restated so that testing/ imports neither. */
+type Verifier = (document: Uint8Array, at: Date) => Promise<{ pcrs: ReadonlyMap<number, Uint8Array>; publicKey: Uint8Array | undefined; debug: boolean }>;
+type Source = { attest(request: { publicKey: Uint8Array }): Uint8Array };
 
 interface StubDocument {
   readonly root: string;
@@ -13,7 +15,7 @@ interface StubDocument {
   readonly publicKey: string;
 }
 
-export function stubAttestationVerifier(): RecipientAttestationVerifier {
+export function stubAttestationVerifier(): Verifier {
   return async (document, at) => {
     const doc = JSON.parse(Buffer.from(document).toString('utf8')) as StubDocument;
     if (doc.root !== 'dev') throw Object.assign(new Error('untrusted'), { code: 'ERR_ATTESTATION_ROOT_MISMATCH' });
@@ -22,7 +24,7 @@ export function stubAttestationVerifier(): RecipientAttestationVerifier {
   };
 }
 
-export function stubNsm(options: { pcr0: string; root?: string; notAfter?: number }): RecipientAttestationSource {
+export function stubNsm(options: { pcr0: string; root?: string; notAfter?: number }): Source {
   return {
     attest: ({ publicKey }) =>
       Buffer.from(
