@@ -23,6 +23,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'seal a folder of text, Markdown and JSON-lines documents into a collection only an attested enclave can open',
     load: () => import('./seal.ts'),
   },
+  // dev model (scripts/dev-model)
+  'dev-model': {
+    usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
+    summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
+    load: () => import('./dev-model/dev-model-command.ts'),
+  },
 };
 
 export function usage(): string {
