@@ -47,10 +47,14 @@ function canonicalQuery(search: string): string {
 
 function canonicalPath(path: string): string {
   // Non-S3 services encode each segment twice: once by the client, once for the canonical form.
-  return path
-    .split('/')
-    .map((segment) => encodeRfc3986(encodeRfc3986(decodeURIComponent(segment))))
-    .join('/');
+  try {
+    return path
+      .split('/')
+      .map((segment) => encodeRfc3986(encodeRfc3986(decodeURIComponent(segment))))
+      .join('/');
+  } catch {
+    throw new AwsError('IncompleteSignatureException', 'The request path is not validly percent-encoded.');
+  }
 }
 
 /** Parses `20261121T114908Z`. */
