@@ -46,11 +46,11 @@ function canonicalQuery(search: string): string {
 }
 
 function canonicalPath(path: string): string {
-  // Non-S3 services encode each segment twice: once by the client, once for the canonical form.
+  // As the AWS SDK's signer does: each decoded segment encoded once (the SDK signs the path before the HTTP client encodes it).
   try {
     return path
       .split('/')
-      .map((segment) => encodeRfc3986(encodeRfc3986(decodeURIComponent(segment))))
+      .map((segment) => encodeRfc3986(decodeURIComponent(segment)))
       .join('/');
   } catch {
     throw new AwsError('IncompleteSignatureException', 'The request path is not validly percent-encoded.');
