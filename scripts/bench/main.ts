@@ -15,6 +15,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // attestation
   // redaction
   // channel
+  // protocol
+  hpke: async () => (await import('./hpke.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {
