@@ -39,6 +39,11 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'seal a folder of text, Markdown and JSON-lines documents into a collection only an attested enclave can open',
     load: () => import('./seal.ts'),
   },
+  'dev-kms': {
+    usage: 'cloister dev-kms --data-dir DIR [--port N] [--region REGION] [--root-pem FILE]',
+    summary: 'run the dev KMS (a development stand-in for AWS KMS, key material in the clear under DIR) on loopback',
+    load: () => import('./dev-kms/dev-kms-command.ts'),
+  },
   // dev model (scripts/dev-model)
   'dev-model': {
     usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',

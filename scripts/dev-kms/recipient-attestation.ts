@@ -15,13 +15,20 @@ export interface VerifiedRecipient {
 /** Verifies a document at a given time (chain to the configured root, signature, validity); throws when it does not verify. */
 export type RecipientAttestationVerifier = (document: Uint8Array, at: Date) => Promise<VerifiedRecipient>;
 
-/** Why a verifier refused a document, from the error code it threw. */
+const reasonsByCode: Readonly<Record<string, AttestationRefusalReason>> = {
+  ERR_ATTESTATION_CERTIFICATE_EXPIRED: 'expired',
+  ERR_ATTESTATION_CERTIFICATE_NOT_YET_VALID: 'expired',
+  ERR_ATTESTATION_STALE: 'expired',
+  ERR_ATTESTATION_FROM_FUTURE: 'expired',
+  ERR_ATTESTATION_ROOT_MISMATCH: 'untrusted-root',
+  ERR_ATTESTATION_CHAIN_ISSUER_MISMATCH: 'untrusted-root',
+  ERR_ATTESTATION_CHAIN_SIGNATURE: 'untrusted-root',
+  ERR_ATTESTATION_DEBUG_MODE: 'debug',
+};
+
+/** Why a verifier refused a document, from the attestation library's error code; anything else is `invalid`. */
 export function classifyAttestationFailure(error: unknown): AttestationRefusalReason {
-  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : '';
-  if (/EXPIRED|NOT_YET_VALID|VALIDITY|TOO_OLD|STALE/.test(code)) return 'expired';
-  if (/ROOT|CHAIN|UNTRUSTED|ISSUER|ANCHOR/.test(code)) return 'untrusted-root';
-  if (/DEBUG/.test(code)) return 'debug';
-  return 'invalid';
+  return reasonsByCode[attestationErrorCode(error)] ?? 'invalid';
 }
 
 export function attestationErrorCode(error: unknown): string {
