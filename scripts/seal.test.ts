@@ -5,11 +5,12 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createDevPki, createSimulatedNsm, type DevPki } from '../attestation/index.ts';
 import { createEnclaveKmsClient, type EnclaveKmsClient } from '../enclave/kms/enclave-kms-client.ts';
 import { loadSealedCollection } from '../enclave/kms/load-sealed-collection.ts';
 import { SealedCollectionError } from '../protocol/sealed-collection/index.ts';
 import { enclaveCredentials, fixtureRegion, ownerCredentials, pinnedPolicy, startKmsFixture, type KmsFixture } from './dev-kms/dev-kms-fixture.ts';
-import { stubAttestationVerifier, stubNsm } from '../testing/stub-attestation.ts';
+import { createNitroRecipientVerifier } from './dev-kms/nitro-recipient-verifier.ts';
 import { main } from './cli.ts';
 
 const pcr0 = '5e'.repeat(48);
@@ -31,9 +32,11 @@ describe('cloister seal and the enclave opening the collection', () => {
   let work: string;
   let source: string;
   let enclave: EnclaveKmsClient;
+  let pki: DevPki;
 
   beforeAll(async () => {
-    fixture = await startKmsFixture(stubAttestationVerifier());
+    pki = await createDevPki();
+    fixture = await startKmsFixture(createNitroRecipientVerifier({ root: pki.rootPem }));
     keyArn = await fixture.createKey(pinnedPolicy(pcr0));
     work = mkdtempSync(join(tmpdir(), 'cloister-seal-'));
     source = join(work, 'docs');
@@ -48,7 +51,7 @@ describe('cloister seal and the enclave opening the collection', () => {
       endpoint: fixture.kms.url,
       region: fixtureRegion,
       credentials: enclaveCredentials,
-      nsm: stubNsm({ pcr0 }),
+      nsm: createSimulatedNsm({ pki, pcrs: { 0: pcr0 } }),
       maxAttempts: 1,
     });
   });
@@ -112,7 +115,7 @@ describe('cloister seal and the enclave opening the collection', () => {
   it('keeps the collection closed to an enclave with another PCR0', async () => {
     const out = join(work, 'closed');
     expect((await sealInto(out)).code).toBe(0);
-    const impostor = await createEnclaveKmsClient({ endpoint: fixture.kms.url, region: fixtureRegion, credentials: enclaveCredentials, nsm: stubNsm({ pcr0: '66'.repeat(48) }), maxAttempts: 1 });
+    const impostor = await createEnclaveKmsClient({ endpoint: fixture.kms.url, region: fixtureRegion, credentials: enclaveCredentials, nsm: createSimulatedNsm({ pki, pcrs: { 0: '66'.repeat(48) } }), maxAttempts: 1 });
     try {
       await expect(
         loadSealedCollection({ header: readFileSync(join(out, 'collection.json')), collection: 'claims', kms: impostor, readBlob: async () => new Uint8Array() }),
