@@ -32,8 +32,8 @@ const pcr0 = 'ab'.repeat(48);
  */
 const stubVerifier: RecipientAttestationVerifier = async (document, at) => {
   const doc = JSON.parse(Buffer.from(document).toString('utf8')) as { root: string; notAfter: number; pcr0: string; publicKey: string };
-  if (doc.root !== 'dev') throw Object.assign(new Error('x'), { code: 'ERR_STUB_UNTRUSTED_ROOT' });
-  if (at.getTime() > doc.notAfter) throw Object.assign(new Error('x'), { code: 'ERR_STUB_CERT_EXPIRED' });
+  if (doc.root !== 'dev') throw Object.assign(new Error('x'), { code: 'ERR_ATTESTATION_ROOT_MISMATCH' });
+  if (at.getTime() > doc.notAfter) throw Object.assign(new Error('x'), { code: 'ERR_ATTESTATION_CERTIFICATE_EXPIRED' });
   return { pcrs: new Map([[0, Buffer.from(doc.pcr0, 'hex')]]), publicKey: Buffer.from(doc.publicKey, 'base64'), debug: /^0+$/.test(doc.pcr0) };
 };
 
