@@ -10,4 +10,4 @@ export {
   type Manifest,
   type ManifestEntry,
 } from './format.ts';
-export { createCollectionOpener, parseCollectionHeader, type CollectionOpener, type ParsedCollectionHeader } from './open-sealed-collection.ts';
+export { createCollectionOpener, parseCollectionHeader, type CollectionOpener, type ParsedCollectionHeader } from './create-collection-opener.ts';

@@ -18,7 +18,7 @@ import { createDevPki, createSimulatedNsm } from '../../attestation/index.ts';
 import { createEnclaveKmsClient } from '../../enclave/kms/enclave-kms-client.ts';
 import { loadSealedCollection } from '../../enclave/kms/load-sealed-collection.ts';
 import { collectionEncryptionContext, createCollectionSealer } from '../../protocol/sealed-collection/index.ts';
-import { startDevKms } from '../dev-kms/dev-kms-server.ts';
+import { startDevKms } from '../dev-kms/start-dev-kms.ts';
 import { createNitroRecipientVerifier } from '../dev-kms/nitro-recipient-verifier.ts';
 import { fixed, machineInfo, markdownTable, target, timeEach, type Benchmark } from './bench-kit.ts';
 

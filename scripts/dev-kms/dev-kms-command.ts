@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_FAILURE, UsageError, parseCommandArgs, type CliIo } from '../../client/cli/cli-io.ts';
-import { startDevKms, type DevKmsCredential } from './dev-kms-server.ts';
+import { startDevKms, type DevKmsCredential } from './start-dev-kms.ts';
 import { createNitroRecipientVerifier } from './nitro-recipient-verifier.ts';
 
 interface CredentialsFile {

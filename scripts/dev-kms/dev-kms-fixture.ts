@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { startDevKms, type DevKms } from './dev-kms-server.ts';
+import { startDevKms, type DevKms } from './start-dev-kms.ts';
 import type { RecipientAttestationVerifier } from './recipient-attestation.ts';
 
 export const fixtureRegion = 'eu-west-1';

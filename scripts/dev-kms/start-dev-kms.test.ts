@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCiphertextForRecipient } from '../../enclave/kms/open-ciphertext-for-recipient.ts';
-import { startDevKms, type DevKms } from './dev-kms-server.ts';
+import { startDevKms, type DevKms } from './start-dev-kms.ts';
 import type { RecipientAttestationVerifier } from './recipient-attestation.ts';
 
 const region = 'eu-west-1';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { AwsError } from './aws-error.ts';
-import { verifySigV4, type SigV4Request } from './sigv4.ts';
+import { verifySigV4, type SigV4Request } from './verify-sigv4.ts';
 
 function toBytes(data: Uint8Array | string | ArrayBuffer | ArrayBufferView): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data);

@@ -5,7 +5,7 @@
  * enforces key policies with the attestation condition keys, and answers a request carrying
  * `Recipient` with a `CiphertextForRecipient` built as AWS builds it, never with plaintext.
  *
- * Keys live in the clear in a JSON file under the data dir (see `key-store.ts`): this server is
+ * Keys live in the clear in a JSON file under the data dir (see `dev-key-store.ts`): this server is
  * for the local stack and tests only, listens on loopback only, and says so in every log line.
  */
 import { createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
@@ -14,10 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { AwsError, attestationRefusedMarker } from './aws-error.ts';
 import { buildCiphertextForRecipient } from './build-ciphertext-for-recipient.ts';
 import { blobKeyId, openBlob, sealBlob, type EncryptionContext } from './ciphertext-blob.ts';
-import { createDevKeyStore, type DevKey, type DevKeyStore } from './key-store.ts';
+import { createDevKeyStore, type DevKey, type DevKeyStore } from './dev-key-store.ts';
 import { defaultKeyPolicy, evaluateKeyPolicy, parseKeyPolicy } from './key-policy.ts';
 import { attestationErrorCode, classifyAttestationFailure, type RecipientAttestationVerifier, type VerifiedRecipient } from './recipient-attestation.ts';
-import { verifySigV4 } from './sigv4.ts';
+import { verifySigV4 } from './verify-sigv4.ts';
 
 export interface DevKmsCredential {
   readonly accessKeyId: string;
