@@ -82,6 +82,13 @@ describe.skipIf(!dir)('parseCiphertextForRecipient on the real KMS samples', () 
     expect(Buffer.from(parseCiphertextForRecipient(primitive).ciphertext)).toEqual(Buffer.from(read('aws-sdk-c-cms-chunked.expected-ciphertext.bin')));
   });
 
+  it('accepts a non-minimal length encoding, which BER allows (KMS itself writes minimal ones)', () => {
+    const ber = read('edgebit-ciphertext-for-recipient.ber');
+    const longForm = concat(ber.subarray(0, at.ivTag), [0x04, 0x81, 0x10], ber.subarray(at.ivTag + 2));
+    longForm[at.ivTag - 12] = 0x1e; // the enclosing AlgorithmIdentifier grows by one byte
+    expect(parseCiphertextForRecipient(longForm).iv).toEqual(parseCiphertextForRecipient(ber).iv);
+  });
+
   describe('rejects', () => {
     const sample = (): Uint8Array => read('edgebit-ciphertext-for-recipient.ber');
 
@@ -92,6 +99,17 @@ describe.skipIf(!dir)('parseCiphertextForRecipient on the real KMS samples', () 
 
     it('an envelope followed by trailing bytes', () => {
       expectCode(concat(sample(), [0]), 'ERR_CMS_MALFORMED_BER');
+    });
+
+    it('a primitive value with indefinite length (the IV, or a content chunk)', () => {
+      const ber = sample();
+      expectCode(concat(ber.subarray(0, at.ivTag), [0x04, 0x80], ber.subarray(at.ivTag + 2, at.contentTag), [0, 0], ber.subarray(at.contentTag)), 'ERR_CMS_MALFORMED_BER');
+      expectCode(concat(ber.subarray(0, at.chunkStart), [0x04, 0x80], ber.subarray(at.chunkStart + 2, at.chunkEnd), [0, 0], ber.subarray(at.chunkEnd)), 'ERR_CMS_MALFORMED_BER');
+    });
+
+    it('a stray end-of-contents', () => {
+      const ber = sample();
+      expectCode(concat(ber.subarray(0, at.chunkEnd), [0, 0], ber.subarray(at.chunkEnd)), 'ERR_CMS_MALFORMED_BER');
     });
 
     it('an envelope larger than 64 KiB', () => {
