@@ -12,6 +12,32 @@ interface CommandEntry {
 
 // Keys are the words that name a command; the longest match wins.
 const commands: Readonly<Record<string, CommandEntry>> = {
+  // policies and workflow definitions (policies/, protocol/workflows/)
+  token: {
+    usage: 'cloister token --issuer-key FILE (--generate [--iss URL] [--aud AUD] [--alg ES256|EdDSA] | --sub SUB [--groups G,…] [--roles R,…] [--ttl 1h])',
+    summary: 'mint a development identity token, or generate the development issuer key',
+    load: () => import('./policy/token.ts'),
+  },
+  'policy check': {
+    usage: 'cloister policy check DIR [--json]',
+    summary: 'validate a policy bundle directory and print its digest',
+    load: () => import('./policy/check.ts'),
+  },
+  'policy dev-keys': {
+    usage: 'cloister policy dev-keys --out DIR [--bundle SRC] [--model-url URL]',
+    summary: 'generate development issuer and reviewer keys and a bundle that trusts them',
+    load: () => import('./policy/dev-keys.ts'),
+  },
+  'workflow validate': {
+    usage: 'cloister workflow validate FILE [--bundle DIR] [--json]',
+    summary: 'validate a workflow document (JSON or YAML) and print its digest',
+    load: () => import('./policy/workflow-validate.ts'),
+  },
+  'workflow approve': {
+    usage: 'cloister workflow approve --key KEY [--reject] [--json] FILE',
+    summary: "sign a review of a workflow document's digest with a reviewer key",
+    load: () => import('./policy/workflow-approve.ts'),
+  },
   // attestation
   'attest verify': {
     usage: 'attest verify FILE [--root PEM] [--at TIME] [--pcr N=HEX]... [--nonce HEX] [--allow-debug] [--json]',

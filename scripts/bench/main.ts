@@ -17,6 +17,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   attestation: async () => (await import('./attestation.ts')).benchmark,
   // redaction
   // channel
+  // policies
+  policy: async () => (await import('./policy.ts')).benchmark,
   // protocol
   hpke: async () => (await import('./hpke.ts')).benchmark,
   // keys (enclave/kms, scripts/dev-kms)
