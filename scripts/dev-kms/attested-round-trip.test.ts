@@ -87,6 +87,29 @@ describe('attested KMS round trip through the AWS SDK and the dev KMS', () => {
     expect([error.code, error.reason, error.awsErrorType]).toEqual(['ERR_KMS_ATTESTATION_REFUSED', 'expired', 'ValidationException']);
   });
 
+  it('refuses a document that KMS verifies at a fake later time, after the SDK has corrected its clock skew', async () => {
+    fixture.setNow(new Date(Date.now() + 4 * HOUR));
+    const logsBefore = fixture.logs.length;
+    try {
+      const client = await createEnclaveKmsClient({
+        endpoint: fixture.kms.url,
+        region: fixtureRegion,
+        credentials: enclaveCredentials,
+        nsm: createSimulatedNsm({ pki, pcrs }),
+        maxAttempts: 2, // the first attempt is refused as signed too long ago; the SDK re-signs at the server's time
+      });
+      clients.push(client);
+      const error = await refusal(client.decrypt({ ciphertextBlob: secretBlob }));
+      expect([error.code, error.reason]).toEqual(['ERR_KMS_ATTESTATION_REFUSED', 'expired']);
+      expect(fixture.logs.slice(logsBefore).map((l) => l.replace('dev-kms (development stand-in, not AWS KMS) ', ''))).toEqual([
+        'Decrypt -> InvalidSignatureException',
+        'Decrypt (attested) -> ValidationException',
+      ]);
+    } finally {
+      fixture.setNow(undefined);
+    }
+  });
+
   it('classifies verification at a fake later time as expired', async () => {
     const document = await createSimulatedNsm({ pki, pcrs }).attest({ publicKey: new Uint8Array(294) });
     const verify = createNitroRecipientVerifier({ root: pki.rootPem, maxAgeMs: 24 * HOUR });

@@ -352,6 +352,8 @@ export async function startDevKms(config: DevKmsConfig): Promise<DevKms> {
     response.writeHead(status, {
       'content-type': 'application/x-amz-json-1.1',
       'content-length': Buffer.byteLength(text),
+      // The server's clock, as AWS sends it: the SDK corrects its own clock skew from this.
+      date: clock().toUTCString(),
       'x-amzn-requestid': randomUUID(),
     });
     response.end(text);
