@@ -209,7 +209,7 @@ describe('dev KMS through the unmodified AWS SDK', () => {
       tampering.middlewareStack.add(
         (next) => async (args) => {
           const request = args.request as { body: string | Uint8Array; headers: Record<string, string> };
-          const text = typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString('utf8');
+          const text = typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body);
           request.body = text.replace('"NumberOfBytes":16', '"NumberOfBytes":32');
           if (rehash) request.headers['x-amz-content-sha256'] = createHash('sha256').update(request.body).digest('hex');
           return next(args);
