@@ -21,6 +21,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   policy: async () => (await import('./policy.ts')).benchmark,
   // protocol
   hpke: async () => (await import('./hpke.ts')).benchmark,
+  // keys (enclave/kms, scripts/dev-kms)
+  keys: async () => (await import('./keys.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {
