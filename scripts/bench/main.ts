@@ -14,6 +14,7 @@ const resultsDir = join(repoRoot, 'bench', 'results');
 const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // attestation
   // redaction
+  redaction: async () => (await import('./redaction.ts')).benchmark,
   // channel
 };
 

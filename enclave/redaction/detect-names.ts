@@ -1,0 +1,288 @@
+/**
+ * PERSON, ORGANIZATION and LOCATION from runs of capitalised words.
+ *
+ * A run ("Dr. Anna van der Berg") is split at ordinary words, honorifics and company suffixes;
+ * each piece is scored as a person (given names and surnames from the gazetteers, initials,
+ * honorifics), a place (countries, regions, cities) or an organisation (company suffixes,
+ * well-known names), and the words around it move the scores: "Dear", "name is", "said" for
+ * people; "lives in", "city of" for places; "works at" for organisations. All-caps words
+ * (log levels, codes, acronyms) never form a name unless each is a known given name or surname.
+ */
+import type { Candidate } from './types.ts';
+import { fold, wordsAfter, wordsBefore } from './text-context.ts';
+import {
+  CITIES,
+  COMMON_WORDS,
+  COUNTRIES,
+  DEMONYMS,
+  FIRST_NAMES,
+  HONORIFICS,
+  KNOWN_ORGANIZATIONS,
+  LAST_NAMES,
+  MAJOR_CITIES,
+  NAME_PARTICLES,
+  ORG_SUFFIXES,
+  PLACE_PREFIXES,
+  REGIONS,
+  isKnownName,
+} from './gazetteers.ts';
+
+interface Token {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+  readonly folded: string;
+  /** Starts with a capital and is not all capitals. */
+  readonly cap: boolean;
+  readonly upper: boolean;
+  readonly initial: boolean;
+  readonly sentenceStart: boolean;
+  readonly first: boolean;
+  readonly last: boolean;
+  readonly known: boolean;
+  readonly common: boolean;
+}
+
+const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
+const KEEP_PERIOD = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'jr', 'sr', 'rev', 'fr', 'capt', 'col', 'gen', 'lt', 'sgt', 'gov', 'sen', 'rep', 'hon', 'det', 'atty', 'mx', 'co', 'inc', 'ltd', 'corp', 'mme', 'mlle', 'sra', 'srta']);
+const FUNCTION_WORDS = new Set('the a an at in on for from to with by of and or but if when my our your his her their this that as we i you he she they it dear hi hello hey thanks welcome via about'.split(' '));
+const ORG_OF = new Set('university bank institute college school ministry department association society academy museum church council federation commission bureau office board'.split(' '));
+
+const PERSON_BEFORE = new Set('dear hi hello hey thanks thank regards sincerely cheers mr mrs ms miss dr prof named called met meet meeting told asked ask contact contacted emailed call cc attn signed patient client customer employee user author manager colleague friend wife husband son daughter mother father mom dad brother sister boyfriend girlfriend partner cousin uncle aunt nephew niece grandson granddaughter grandmother grandfather boss tenant landlord doctor lawyer attorney agent representative applicant candidate student teacher nurse officer spoke talked married hired fired thank love loves by with'.split(' '));
+const PERSON_AFTER = new Set('said says told wrote asked replied stated explained emailed thinks thought believes wants needs lives lived works worked born died married smiled laughed agreed signed called texted'.split(' '));
+const PERSON_PHRASES = ['name is', 'name was', 'names are', 'i am', 'i m', 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to'];
+const PLACE_BEFORE = new Set('in at from to near into across around toward towards outside inside throughout within visit visited visiting'.split(' '));
+const PLACE_PHRASES = ['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in'];
+const ORG_PHRASES = ['works at', 'work at', 'working at', 'worked at', 'works for', 'work for', 'working for', 'worked for', 'employed by', 'employed at', 'employer is', 'company is', 'joined', 'ceo of', 'cto of', 'cfo of', 'founder of', 'founded', 'president of', 'director at', 'manager at', 'engineer at', 'customer of', 'subsidiary of', 'acquired by', 'partnership with', 'contract with', 'vendor', 'supplier', 'intern at', 'job at', 'position at', 'shares of', 'stock of', 'account at', 'account with'];
+
+function endsWithPhrase(before: readonly string[], phrases: readonly string[]): boolean {
+  const tail2 = before.slice(-2).join(' ');
+  const tail3 = before.slice(-3).join(' ');
+  return phrases.some((p) => tail2.endsWith(p) || tail3.endsWith(p) || before[before.length - 1] === p);
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  for (const m of text.matchAll(TOKEN)) {
+    let value = m[0];
+    if (value.endsWith('.')) {
+      const bare = value.slice(0, -1);
+      if (!(bare.length === 1 || KEEP_PERIOD.has(bare.toLowerCase()))) value = bare;
+    }
+    value = value.replace(/['’][sS]$/, '');
+    if (value.length === 0) continue;
+    const start = m.index;
+    const core = value.replace(/\.$/, '');
+    const folded = fold(core);
+    const letters = /\p{L}/u.test(core);
+    const upper = core.length > 1 && letters && core === core.toUpperCase() && core !== core.toLowerCase();
+    const cap = !upper && /^\p{Lu}/u.test(core);
+    const parts = folded.split('-');
+    tokens.push({
+      start,
+      end: start + value.length,
+      text: value,
+      folded,
+      cap,
+      upper,
+      initial: /^\p{Lu}$/u.test(core),
+      sentenceStart: isSentenceStart(text, start),
+      first: FIRST_NAMES.has(folded) || (parts.length > 1 && parts.every((p) => FIRST_NAMES.has(p))),
+      last: LAST_NAMES.has(folded) || (parts.length > 1 && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
+      known: isKnownName(folded) || (parts.length > 1 && parts.every((p) => isKnownName(p))),
+      common: COMMON_WORDS.has(folded) || DEMONYMS.has(folded),
+    });
+  }
+  return tokens;
+}
+
+function isSentenceStart(text: string, index: number): boolean {
+  for (let i = index - 1; i >= 0; i--) {
+    const ch = text[i]!;
+    if (ch === ' ' || ch === '\t' || ch === '"' || ch === '“' || ch === "'" || ch === '‘' || ch === '(' || ch === '*' || ch === '•') continue;
+    return ch === '.' || ch === '!' || ch === '?' || ch === '\n' || ch === '\r' || ch === ':' || ch === ';' || ch === '-' || ch === '>';
+  }
+  return true;
+}
+
+function isPlaceKey(key: string): number {
+  if (COUNTRIES.has(key)) return 0.9;
+  if (REGIONS.has(key)) return 0.85;
+  if (MAJOR_CITIES.has(key)) return 0.8;
+  if (CITIES.has(key)) return 0.5;
+  return 0;
+}
+
+/** How confidently the words are a place on their own (0 when no gazetteer knows them). */
+function placeScore(words: readonly Token[]): number {
+  const key = words.map((t) => t.folded).join(' ');
+  let score = isPlaceKey(key);
+  if (score === 0 && words.length > 1 && PLACE_PREFIXES.has(words[0]!.folded)) score = isPlaceKey(words.slice(1).map((t) => t.folded).join(' '));
+  return score;
+}
+
+function personScore(words: readonly Token[]): number {
+  const n = words.length;
+  const name = (t: Token) => t.first || t.last || (t.known && !t.common) || t.initial;
+  if (n === 1) {
+    const t = words[0]!;
+    if (t.common) return 0;
+    let s = t.first ? 0.6 : t.last ? 0.45 : t.known ? 0.4 : 0.25;
+    if (t.initial) s = 0.1;
+    if (t.sentenceStart && !t.first) s -= 0.15;
+    return s;
+  }
+  const count = words.filter(name).length;
+  if (words.every((t) => t.initial)) return 0;
+  if (count === n) return words.some((t) => t.first) || words[n - 1]!.last ? 0.9 : 0.8;
+  if (words[0]!.first || words[0]!.initial || words[n - 1]!.last) return 0.8;
+  if (count >= 1) return 0.6;
+  return 0.4;
+}
+
+function isRunMember(t: Token): boolean {
+  return t.cap || t.initial || (t.upper && (t.first || t.last));
+}
+
+export function detectNames(text: string): Candidate[] {
+  const tokens = tokenize(text);
+  const found: Candidate[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    if (!isRunMember(tokens[i]!)) {
+      i += 1;
+      continue;
+    }
+    // Collect a run: capitalised words separated by single spaces, with name particles inside.
+    const run: Token[] = [tokens[i]!];
+    let j = i + 1;
+    while (j < tokens.length) {
+      const prev = run[run.length - 1]!;
+      const t = tokens[j]!;
+      const gap = text.slice(prev.end, t.start);
+      if (gap !== ' ' && !(gap === '' && prev.text.endsWith('.'))) break;
+      if (isRunMember(t)) run.push(t);
+      else if (NAME_PARTICLES.has(t.text) && tokens[j + 1] && isRunMember(tokens[j + 1]!) && text.slice(t.end, tokens[j + 1]!.start) === ' ') run.push(t);
+      else break;
+      j += 1;
+    }
+    i = j;
+    classifyRun(text, run, found);
+  }
+  return found;
+}
+
+function classifyRun(text: string, run: readonly Token[], found: Candidate[]): void {
+  // Organisations first: a company suffix claims the capitalised words before it.
+  let from = 0;
+  for (let k = 0; k < run.length; k++) {
+    const t = run[k]!;
+    const suffix = ORG_SUFFIXES.has(t.folded.replace(/\.$/, ''));
+    if (!suffix || k === from) continue;
+    let s = from;
+    while (s < k && (FUNCTION_WORDS.has(run[s]!.folded) || run[s]!.text.endsWith('.') && HONORIFICS.has(run[s]!.folded.replace(/\.$/, '')))) s++;
+    if (s >= k) continue;
+    let e = k;
+    while (e + 1 < run.length && ORG_SUFFIXES.has(run[e + 1]!.folded.replace(/\.$/, ''))) e++;
+    let end = run[e]!.end;
+    // "University of Oslo", "Bank of America"
+    const of = /^ of (?:the )?((?:\p{Lu}[\p{L}\p{M}'’\-]*)(?: \p{Lu}[\p{L}\p{M}'’\-]*){0,3})/u.exec(text.slice(end, end + 80));
+    if (of && ORG_OF.has(run[e]!.folded)) end += of[0].length;
+    const words = run.slice(s, k);
+    const score = words.every((w) => w.common) ? 0.55 : 0.8;
+    found.push({ start: run[s]!.start, end: end - (text[end - 1] === '.' && !/^(co|inc|ltd|corp)\.$/i.test(run[e]!.text) ? 1 : 0), label: 'ORGANIZATION', score });
+    from = e + 1;
+    k = e;
+  }
+  // "University of Oslo" where the run is only the org word.
+  if (run.length - from === 1 && ORG_OF.has(run[from]!.folded)) {
+    const t = run[from]!;
+    const of = /^ of (?:the )?((?:\p{Lu}[\p{L}\p{M}'’\-]*)(?: \p{Lu}[\p{L}\p{M}'’\-]*){0,3})/u.exec(text.slice(t.end, t.end + 80));
+    if (of) {
+      found.push({ start: t.start, end: t.end + of[0].length, label: 'ORGANIZATION', score: 0.8 });
+      return;
+    }
+  }
+  // The rest splits into pieces at ordinary words and honorifics.
+  let piece: Token[] = [];
+  let honorific = false;
+  const flush = () => {
+    // Particles never start or end a name.
+    while (piece.length > 0 && !isRunMember(piece[0]!)) piece.shift();
+    while (piece.length > 0 && !isRunMember(piece[piece.length - 1]!)) piece.pop();
+    if (piece.length > 0) scorePiece(text, piece, honorific, found);
+    piece = [];
+    honorific = false;
+  };
+  for (let k = from; k < run.length; k++) {
+    const t = run[k]!;
+    const bare = t.folded.replace(/\.$/, '');
+    if (HONORIFICS.has(bare) && (t.cap || t.upper) && k + 1 < run.length) {
+      flush();
+      honorific = true;
+      continue;
+    }
+    const neighbourName = (run[k - 1] && (run[k - 1]!.first || run[k - 1]!.last || run[k - 1]!.known) && !run[k - 1]!.common) || (run[k + 1] && (run[k + 1]!.last || run[k + 1]!.known) && !run[k + 1]!.common);
+    if (t.common && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
+      flush();
+      continue;
+    }
+    piece.push(t);
+  }
+  flush();
+}
+
+function scorePiece(text: string, words: readonly Token[], honorific: boolean, found: Candidate[]): void {
+  if (words.length > 5) return;
+  const start = words[0]!.start;
+  const last = words[words.length - 1]!;
+  const end = last.text.endsWith('.') && !last.initial ? last.end - 1 : last.end;
+  const allUpper = words.every((t) => t.upper);
+  const key = words.map((t) => t.folded).join(' ');
+
+  if (KNOWN_ORGANIZATIONS.has(key) && key.length > 2 && !ORG_SUFFIXES.has(key)) {
+    found.push({ start, end, label: 'ORGANIZATION', score: 0.8 });
+    return;
+  }
+
+  const before = wordsBefore(text, start, 3);
+  const after = wordsAfter(text, end, 2);
+  const prev = before[before.length - 1] ?? '';
+  const personCue = honorific || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
+  const strongPlaceCue = endsWithPhrase(before, PLACE_PHRASES);
+  const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0;
+  const orgCue = endsWithPhrase(before, ORG_PHRASES);
+
+  let person = personScore(words);
+  let place = placeScore(words);
+  let org = 0;
+  if (allUpper) person = words.length >= 2 && words.every((t) => t.first || t.last) ? 0.7 : 0;
+
+  if (honorific) {
+    person = Math.max(person, 0.5) + 0.4;
+    place = 0;
+  } else if (personCue) person += 0.3;
+  if (place > 0) {
+    if (strongPlaceCue) place += 0.3;
+    else if (placeCue) place += 0.2;
+    // A known place word that is also a name: the place reading wins without person cues.
+    if (!personCue && place >= 0.5 && (place >= 0.8 || placeCue)) person = Math.min(person, 0.3);
+    if (words.length === 1 && words[0]!.common) place = strongPlaceCue ? place : 0;
+  } else if (strongPlaceCue && !personCue && person < 0.8) {
+    place = 0.55;
+  }
+  if (orgCue && !personCue && place < 0.5 && person < 0.85) org = 0.6;
+  // A lone capitalised word of a sentence that is no known name is just a sentence start.
+  if (words.length === 1 && words[0]!.sentenceStart && !words[0]!.first && !personCue) person = Math.min(person, 0.3);
+
+  const best = Math.max(person, place, org);
+  if (best <= 0) return;
+  const label = best === person ? 'PERSON' : best === place ? 'LOCATION' : 'ORGANIZATION';
+  found.push({ start, end, label, score: Math.min(1, best) });
+}
+
+function nextWords(text: string, end: number): Token[] {
+  const m = /^,\s*((?:\p{Lu}[\p{L}\p{M}'’\-]*)(?: \p{Lu}[\p{L}\p{M}'’\-]*){0,2})/u.exec(text.slice(end, end + 60));
+  if (!m) return [];
+  return tokenize(m[1]!);
+}
