@@ -12,6 +12,12 @@ interface CommandEntry {
 
 // Keys are the words that name a command; the longest match wins.
 const commands: Readonly<Record<string, CommandEntry>> = {
+  // redaction
+  redact: {
+    usage: 'cloister redact [--jsonl] [--entities LIST] [--threshold X]',
+    summary: 'detect PII in text on stdin; prints {spans, redacted}, or with --jsonl one {id, spans} per {id, text} line',
+    load: () => import('./redact.ts'),
+  },
 };
 
 export function usage(): string {

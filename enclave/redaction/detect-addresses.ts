@@ -9,36 +9,112 @@ import type { Candidate } from './types.ts';
 import { fold } from './text-context.ts';
 import { CITIES, COMMON_WORDS, COUNTRIES, REGIONS, STREET_SUFFIXES, STREET_TYPES, UNIT_WORDS, US_STATES } from './gazetteers.ts';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-// `\p{Lu}` matches lower case under the `i` flag, so case variants are spelled out instead.
-const variants = (list: Iterable<string>) =>
-  [...new Set([...list].flatMap((w) => [w, w[0]!.toUpperCase() + w.slice(1), w.toUpperCase()]))]
-    .sort((a, b) => b.length - a.length)
-    .map(escape)
-    .join('|');
-const typeAlternation = variants(STREET_TYPES);
-const CAP_WORD = "[\\p{Lu}][\\p{L}\\p{M}'’\\-]*";
-const NAME_WORD = `(?:${CAP_WORD}|\\d{1,3}(?:st|nd|rd|th)|de|del|la|le|du|des|da|do|dos|di|von|van|der|den|am|an|of|the)`;
-const HOUSE = '\\d{1,6}[A-Za-z]?(?:[-/]\\d{1,5}[A-Za-z]?)?';
-const UNIT = `(?:${variants(['apt', 'apartment', 'suite', 'ste', 'unit', 'flat', 'floor', 'fl', 'room', 'rm', 'bldg', 'building', 'no'])})\\.?[ \\t]*#?[ \\t]*[A-Za-z]?\\d{1,5}[A-Za-z]?|#[ \\t]*\\d{1,5}[A-Za-z]?`;
+const UNIT = '(?:[Aa]pt|APT|[Aa]partment|[Ss]uite|STE|[Ss]te|[Uu]nit|UNIT|[Ff]lat|[Ff]loor|[Ff]l|[Rr]oom|[Rr]m|[Bb]ldg|[Bb]uilding|[Nn]o)\\.?[ \\t]*#?[ \\t]*[A-Za-z]?\\d{1,5}[A-Za-z]?|#[ \\t]*\\d{1,5}[A-Za-z]?';
+const UNIT_AHEAD = new RegExp(`[ \\t]*,?[ \\t]*(?:${UNIT})(?![\\p{L}\\p{N}])`, 'uy');
+const HOUSE = /(?<![\p{L}\p{N}\-/.:])\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?(?![\p{L}\p{N}])/gu;
+const WORD_AFTER = /[ \t]+([\p{L}\p{M}][\p{L}\p{M}'’\-]*\.?|\d{1,3}(?:st|nd|rd|th))/uy;
+const PO_BOX = /(?<![\p{L}\p{N}])(?:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box|Postfach|Apartado)[ \t]+\d{1,6}(?![\p{L}\p{N}])/giu;
+const CITY_STATE_BEFORE = /(?:^|[^\p{L}\p{N}])((?:\p{Lu}[\p{L}\p{M}'’.\-]*[ \t]){0,2}\p{Lu}[\p{L}\p{M}'’.\-]*),?[ \t]+([A-Z]{2}|\p{Lu}[\p{L}]+(?:[ \t]\p{Lu}[\p{L}]+)?)[ \t]+$/u;
+const PARTICLES = new Set(['de', 'del', 'la', 'le', 'du', 'des', 'da', 'do', 'dos', 'di', 'von', 'van', 'der', 'den', 'am', 'an', 'of', 'the']);
 
-const CORES: readonly [RegExp, number][] = [
-  // 1600 Pennsylvania Avenue NW, 221B Baker St., 12 N Main St
-  [new RegExp(`(?<![\\p{L}\\p{N}])${HOUSE}[ \\t]+(?:${NAME_WORD}[ \\t]+){1,4}?(?:${typeAlternation})\\.?(?:[ \\t]+(?:N|S|E|W|NE|NW|SE|SW)\\b\\.?)?(?![\\p{L}\\p{N}])`, 'gu'), 0.85],
-  // Via Roma 12, Calle Mayor 5, Avenida Paulista 1000, Baker Street 221b
-  [new RegExp(`(?<![\\p{L}\\p{N}])(?:(?:${typeAlternation})[ \\t]+(?:${NAME_WORD}[ \\t]+){1,4}?|(?:${CAP_WORD}[ \\t]+){1,3}(?:${typeAlternation})\\.?[ \\t]+)${HOUSE}(?![\\p{L}\\p{N}])`, 'gu'), 0.75],
+interface Word {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+  readonly key: string;
+  readonly cap: boolean;
+}
+
+function word(start: number, text: string): Word {
+  const bare = text.replace(/\.$/, '');
+  return { start, end: start + text.length, text, key: fold(bare), cap: /^[\p{Lu}\d]/u.test(text) };
+}
+
+function wordsAfterNumber(text: string, from: number): Word[] {
+  const out: Word[] = [];
+  let at = from;
+  while (out.length < 7) {
+    WORD_AFTER.lastIndex = at;
+    const m = WORD_AFTER.exec(text);
+    if (!m) break;
+    out.push(word(at + m[0].length - m[1]!.length, m[1]!));
+    at += m[0].length;
+  }
+  return out;
+}
+
+const WORD_CHAR = /[\p{L}\p{M}'’\-.]/u;
+
+/** Up to five words on the same line right before `to`, separated by spaces or tabs. */
+function wordsBeforeNumber(text: string, to: number): Word[] {
+  const out: Word[] = [];
+  let at = to;
+  while (out.length < 5) {
+    let gap = at;
+    while (gap > 0 && (text[gap - 1] === ' ' || text[gap - 1] === '\t')) gap--;
+    if (gap === at) break;
+    let s = gap;
+    while (s > 0 && gap - s < 40 && WORD_CHAR.test(text[s - 1]!)) s--;
+    if (s === gap || !/[\p{L}\p{M}]/u.test(text[s]!)) break;
+    out.unshift(word(s, text.slice(s, gap)));
+    at = s;
+  }
+  return out;
+}
+
+const isType = (w: Word) => STREET_TYPES.has(w.key);
+const isNameWord = (w: Word) => w.cap || PARTICLES.has(w.key) || /^\d/.test(w.text);
+const hasCompoundSuffix = (w: Word) => w.cap && STREET_SUFFIXES.some((s) => w.key.length > s.length + 2 && w.key.endsWith(fold(s.replace(/\.$/, ''))));
+
+/** The street line around the house number at [start, end), or undefined. */
+function streetCore(text: string, start: number, end: number): [number, number, number] | undefined {
+  const after = wordsAfterNumber(text, end);
+  // 221B Baker Street, 12 N Main St.
+  for (let k = 1; k < after.length; k++) {
+    const w = after[k]!;
+    if (!isNameWord(after[k - 1]!)) break;
+    if (isType(w) && (w.cap || w.text.length <= 4) && after[0]!.cap) {
+      let e = w.end;
+      const dir = /^[ \t]+(?:N|S|E|W|NE|NW|SE|SW)\.?(?![\p{L}\p{N}])/u.exec(text.slice(e, e + 5));
+      if (dir) e += dir[0].length;
+      return [start, w.end === e && text[e - 1] === '.' && !/^[A-Za-z]{1,4}\.$/.test(w.text) ? e - 1 : e, 0.85];
+    }
+  }
   // 5 rue de la Paix, 12 Calle Mayor
-  [new RegExp(`(?<![\\p{L}\\p{N}])${HOUSE}[ \\t]+(?:${typeAlternation})[ \\t]+(?:${NAME_WORD}[ \\t]+){0,3}${CAP_WORD}(?![\\p{L}\\p{N}])`, 'gu'), 0.75],
-  // Hauptstraße 5, Koskikatu 25 B
-  [new RegExp(`(?<![\\p{L}\\p{N}])(?:${HOUSE}[ \\t]+)?[\\p{Lu}][\\p{L}\\p{M}\\-]*(?:${STREET_SUFFIXES.map(escape).join('|')})\\.?[ \\t]+${HOUSE}(?![\\p{L}\\p{N}])`, 'gu'), 0.75],
-  // 42 Elm Apt. 3 (no street type, but a unit right after)
-  [new RegExp(`(?<![\\p{L}\\p{N}])${HOUSE}[ \\t]+(?:${CAP_WORD}[ \\t]+){1,3}(?=(?:${UNIT})(?![\\p{L}\\p{N}]))`, 'gu'), 0.7],
-  // PO Box 123
-  [/(?<![\p{L}\p{N}])(?:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box|Postfach|Apartado)[ \t]+\d{1,6}(?![\p{L}\p{N}])/giu, 0.85],
-];
-// "Springfield, IL 62701", "Austin, Texas 78701"
-const CITY_STATE_ZIP = /(?<![\p{L}\p{N}])(?:[\p{Lu}][\p{L}\p{M}'’.\-]*[ \t]){0,2}[\p{Lu}][\p{L}\p{M}'’.\-]*,?[ \t]+(?:[A-Z]{2}|[\p{Lu}][\p{L}]+(?:[ \t][\p{Lu}][\p{L}]+)?)[ \t]+\d{5}(?:-\d{4})?(?![\p{L}\p{N}])/gu;
-
+  if (after.length >= 2 && isType(after[0]!)) {
+    let last = -1;
+    for (let k = 1; k < after.length && isNameWord(after[k]!); k++) if (after[k]!.cap) last = k;
+    if (last >= 1) return [start, after[last]!.end, 0.75];
+  }
+  // 42 Elm Apt. 3
+  if (after.length >= 1 && after[0]!.cap) {
+    for (let k = 0; k < Math.min(3, after.length) && after[k]!.cap; k++) {
+      UNIT_AHEAD.lastIndex = after[k]!.end;
+      if (UNIT_AHEAD.test(text)) return [start, after[k]!.end, 0.7];
+    }
+  }
+  const before = wordsBeforeNumber(text, start);
+  if (before.length > 0) {
+    const m = before.length;
+    const last = before[m - 1]!;
+    // Hauptstraße 5, Koskikatu 25 (and a house number in front: 6750 Koskikatu 25)
+    if (hasCompoundSuffix(last)) {
+      const lead = /(?:^|[^\p{L}\p{N}])(\d{1,6}[A-Za-z]?[ \t]+)$/u.exec(text.slice(Math.max(0, last.start - 12), last.start));
+      return [lead ? last.start - lead[1]!.length : last.start, end, 0.75];
+    }
+    // Baker Street 221b
+    if (isType(last) && last.cap && m >= 2 && before[m - 2]!.cap && !COMMON_WORDS.has(before[m - 2]!.key)) {
+      let s = m - 2;
+      while (s > 0 && before[s - 1]!.cap && m - s < 4) s--;
+      return [before[s]!.start, end, 0.75];
+    }
+    // Via Roma 12, Calle Mayor 5, Avenida Paulista 1000
+    for (let s = Math.max(0, m - 4); s < m - 1; s++) {
+      if (isType(before[s]!) && before[s]!.cap && before.slice(s + 1).every(isNameWord) && before[m - 1]!.cap) return [before[s]!.start, end, 0.75];
+    }
+  }
+  return undefined;
+}
 const SEPARATOR = /[ \t]*,?[ \t]*(\r?\n)?[ \t]*,?[ \t]*/y;
 const STEPS: readonly RegExp[] = [
   new RegExp(`(?:${UNIT})(?![\\p{L}\\p{N}])`, 'uy'),
@@ -102,19 +178,28 @@ function extend(text: string, end: number): number {
 
 export function detectAddresses(text: string): Candidate[] {
   const found: Candidate[] = [];
-  for (const [pattern, score] of CORES) {
-    for (const m of text.matchAll(pattern)) {
-      const start = m.index;
-      const coreEnd = (start + m[0].replace(/[ \t]+$/, '').length);
-      // A house number in front of a compound street ("6750 Koskikatu 25") belongs to it.
-      found.push({ start, end: extend(text, coreEnd), label: 'ADDRESS', score });
+  if (!/\d/.test(text)) return found;
+  for (const m of text.matchAll(HOUSE)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    const core = streetCore(text, start, end);
+    if (core) {
+      found.push({ start: core[0], end: extend(text, core[1]), label: 'ADDRESS', score: core[2] });
+      continue;
+    }
+    // "Springfield, IL 62701", "Austin, Texas 78701"
+    if (/^\d{5}(?:-\d{4})?$/.test(m[0])) {
+      const from = Math.max(0, start - 60);
+      const b = CITY_STATE_BEFORE.exec(text.slice(from, start));
+      if (b) {
+        const state = b[2]!;
+        if (US_STATES.has(state) || REGIONS.has(fold(state))) {
+          const s = from + b.index + b[0].length - b[0].replace(/^[^\p{L}\p{N}]/u, '').length;
+          found.push({ start: s, end: extend(text, end), label: 'ADDRESS', score: 0.8 });
+        }
+      }
     }
   }
-  for (const m of text.matchAll(CITY_STATE_ZIP)) {
-    const parts = m[0].split(/,?[ \t]+/);
-    const state = parts[parts.length - 2] ?? '';
-    if (!(US_STATES.has(state) || REGIONS.has(fold(state)) || isPlace(parts.slice(-3, -1).join(' ')))) continue;
-    found.push({ start: m.index, end: extend(text, m.index + m[0].length), label: 'ADDRESS', score: 0.8 });
-  }
+  for (const m of text.matchAll(PO_BOX)) found.push({ start: m.index, end: extend(text, m.index + m[0].length), label: 'ADDRESS', score: 0.85 });
   return found;
 }

@@ -6,7 +6,8 @@
 import type { Candidate } from './types.ts';
 import { hasContext, isWordChar } from './text-context.ts';
 
-const CANDIDATE = /\d(?:[ -]?\d){12,18}/g;
+// Runs of digits with single spaces or hyphens; checked whole (no backtracking inside).
+const CANDIDATE = /\d(?:[ -]?\d)+/g;
 const CUES = new Set(['card', 'cards', 'credit', 'debit', 'visa', 'mastercard', 'amex', 'discover', 'diners', 'jcb', 'maestro', 'unionpay', 'cc', 'pan', 'payment', 'pay', 'paid', 'charge', 'charged', 'expires', 'expiry', 'cvv', 'cvc']);
 const NEGATIVE = new Set(['order', 'tracking', 'invoice', 'isbn', 'serial', 'imei', 'id']);
 
@@ -54,6 +55,7 @@ export function detectCreditCards(text: string): Candidate[] {
     const before = text[start - 1];
     if (isWordChar(text, start - 1) || before === '-' || before === '.' || before === '/') continue;
     if (isWordChar(text, end) || ((text[end] === '-' || text[end] === '.') && isWordChar(text, end + 1))) continue;
+    if (value.length < 13 || value.length > 23) continue;
     const separators = new Set(value.replace(/\d/g, ''));
     if (separators.size > 1) continue;
     const digits = value.replace(/\D/g, '');

@@ -46,10 +46,10 @@ export function detectIbans(text: string): Candidate[] {
     let i = start;
     while (i < text.length && count < length) {
       const ch = text[i]!;
-      if (/[A-Za-z0-9]/.test(ch)) {
+      if (isAlnum(text.charCodeAt(i))) {
         count += 1;
         i += 1;
-      } else if ((ch === ' ' || ch === '-') && count >= 4 && /[A-Za-z0-9]/.test(text[i + 1] ?? '')) {
+      } else if ((ch === ' ' || ch === '-') && count >= 4 && isAlnum(text.charCodeAt(i + 1))) {
         i += 1;
       } else break;
     }
@@ -59,4 +59,8 @@ export function detectIbans(text: string): Candidate[] {
     found.push({ start, end: i, label: 'IBAN', score: 1 });
   }
   return found;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }

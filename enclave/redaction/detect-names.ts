@@ -73,11 +73,17 @@ function tokenize(text: string): Token[] {
     if (value.length === 0) continue;
     const start = m.index;
     const core = value.replace(/\.$/, '');
+    const c0 = core.charCodeAt(0);
+    const lowerStart = (c0 >= 97 && c0 <= 122) || (c0 >= 128 && core[0] === core[0]!.toLowerCase() && core[0] !== core[0]!.toUpperCase());
+    if (lowerStart) {
+      // Lower-case words only matter as name particles ("van", "de"); skip the look-ups.
+      tokens.push({ start, end: start + value.length, text: value, folded: core, cap: false, upper: false, initial: false, sentenceStart: false, first: false, last: false, known: false, common: true });
+      continue;
+    }
     const folded = fold(core);
-    const letters = /\p{L}/u.test(core);
-    const upper = core.length > 1 && letters && core === core.toUpperCase() && core !== core.toLowerCase();
+    const upper = core.length > 1 && core === core.toUpperCase() && core !== core.toLowerCase();
     const cap = !upper && /^\p{Lu}/u.test(core);
-    const parts = folded.split('-');
+    const parts = folded.includes('-') ? folded.split('-') : undefined;
     tokens.push({
       start,
       end: start + value.length,
@@ -85,11 +91,11 @@ function tokenize(text: string): Token[] {
       folded,
       cap,
       upper,
-      initial: /^\p{Lu}$/u.test(core),
+      initial: core.length === 1 && /^\p{Lu}$/u.test(core),
       sentenceStart: isSentenceStart(text, start),
-      first: FIRST_NAMES.has(folded) || (parts.length > 1 && parts.every((p) => FIRST_NAMES.has(p))),
-      last: LAST_NAMES.has(folded) || (parts.length > 1 && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
-      known: isKnownName(folded) || (parts.length > 1 && parts.every((p) => isKnownName(p))),
+      first: FIRST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => FIRST_NAMES.has(p))),
+      last: LAST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
+      known: isKnownName(folded) || (parts !== undefined && parts.every((p) => isKnownName(p))),
       common: COMMON_WORDS.has(folded) || DEMONYMS.has(folded),
     });
   }

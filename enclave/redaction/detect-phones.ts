@@ -13,7 +13,9 @@ const NANP = /^(?:(?:\+?1|001)[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(
 const DATE_LIKE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$/;
 const SSN_LIKE = /^\d{3}-\d{2}-\d{4}$/;
 const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-const REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'IN', 'CA', 'AU', 'BR', 'IL', 'ES', 'IT', 'NL'];
+// Numbers written without a country code: North American first, then (with a trunk 0) a few
+// large numbering plans whose national format starts with 0.
+const TRUNK_REGIONS: readonly CountryCode[] = ['GB', 'DE', 'FR', 'IN', 'AU', 'IT', 'NL', 'BR', 'IL', 'ES'];
 
 const CUES = new Set(['phone', 'phones', 'tel', 'telephone', 'mobile', 'cell', 'cellphone', 'call', 'calling', 'called', 'fax', 'contact', 'reach', 'text', 'sms', 'whatsapp', 'dial', 'ring', 'landline', 'hotline', 'ph', 'mob', 'number', 'phone#']);
 const NEGATIVE = new Set(['order', 'invoice', 'account', 'acct', 'id', 'ref', 'reference', 'tracking', 'serial', 'version', 'isbn', 'ticket', 'transaction', 'po', 'zip', 'build', 'pid', 'port', 'sku', 'case', 'policy', 'patent', 'routing']);
@@ -67,9 +69,9 @@ function validity(value: string): number {
     if (NANP.test(value)) return 0.6;
     return parsed?.isPossible() ? 0.5 : 0;
   }
-  for (const region of REGIONS) {
-    const parsed = parsePhoneNumberFromString(normalised, region);
-    if (parsed?.isValid()) return region === 'US' ? 0.7 : 0.6;
+  if (parsePhoneNumberFromString(normalised, 'US')?.isValid()) return 0.7;
+  if (/^\(?0/.test(value)) {
+    for (const region of TRUNK_REGIONS) if (parsePhoneNumberFromString(normalised, region)?.isValid()) return 0.6;
   }
   // Fictional or unassigned NANP area codes are still written as phone numbers.
   if (NANP.test(value) && /[ .()-]/.test(value)) return 0.6;
