@@ -63,6 +63,9 @@ function wordsBeforeNumber(text: string, to: number): Word[] {
 }
 
 const isType = (w: Word) => STREET_TYPES.has(w.key);
+// Street words that come before the name ("rue de la Paix", "Via Roma", "Calle Mayor").
+const TYPE_FIRST = new Set('rue avenue av boulevard bd chemin allee impasse place quai cours via viale piazza corso vicolo largo calle avenida av carrera paseo camino plaza ronda rua travessa praca estrada ulica ul utca ulice strada route rte'.split(' '));
+const isTypeFirst = (w: Word) => TYPE_FIRST.has(w.key);
 const isNameWord = (w: Word) => w.cap || PARTICLES.has(w.key) || /^\d/.test(w.text);
 const hasCompoundSuffix = (w: Word) => w.cap && STREET_SUFFIXES.some((s) => w.key.length > s.length + 2 && w.key.endsWith(fold(s.replace(/\.$/, ''))));
 
@@ -81,7 +84,7 @@ function streetCore(text: string, start: number, end: number): [number, number, 
     }
   }
   // 5 rue de la Paix, 12 Calle Mayor
-  if (after.length >= 2 && isType(after[0]!)) {
+  if (after.length >= 2 && isTypeFirst(after[0]!)) {
     let last = -1;
     for (let k = 1; k < after.length && isNameWord(after[k]!); k++) if (after[k]!.cap) last = k;
     if (last >= 1) return [start, after[last]!.end, 0.75];
@@ -110,7 +113,7 @@ function streetCore(text: string, start: number, end: number): [number, number, 
     }
     // Via Roma 12, Calle Mayor 5, Avenida Paulista 1000
     for (let s = Math.max(0, m - 4); s < m - 1; s++) {
-      if (isType(before[s]!) && before[s]!.cap && before.slice(s + 1).every(isNameWord) && before[m - 1]!.cap) return [before[s]!.start, end, 0.75];
+      if (isTypeFirst(before[s]!) && before[s]!.cap && before.slice(s + 1).every(isNameWord) && before[m - 1]!.cap) return [before[s]!.start, end, 0.75];
     }
   }
   return undefined;

@@ -10,7 +10,7 @@ const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 const WEEKDAY = '(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)';
 const DAY = '(?:[12]\\d|3[01]|0?[1-9])(?:st|nd|rd|th)?';
 const YEAR = '(?:1[6-9]\\d\\d|20\\d\\d)';
-const TIME = '(?:(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:[.,]\\d{1,9})?)?(?:[ \\t]?(?:[ap]\\.?m\\.?))?|(?:1[0-2]|0?[1-9])[ \\t]?[ap]\\.?m\\.?)(?:[ \\t]?(?:Z|UTC|GMT|[ECMP][SD]T|[+-]\\d{2}:?\\d{2}))?';
+const TIME = '(?:(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:[.,]\\d{1,9})?)?(?:[ \\t]?(?:[ap]m|[ap]\\.m\\.))?|(?:1[0-2]|0?[1-9])[ \\t]?(?:[ap]m|[ap]\\.m\\.))(?:[ \\t]?(?:Z|UTC|GMT|[ECMP][SD]T|[+-]\\d{2}:?\\d{2}))?';
 
 // Which cheap test must pass before a pattern is worth running: most text has no dates.
 type Needs = 'digit' | 'month' | 'weekday' | 'time';
@@ -55,6 +55,8 @@ export function detectDates(text: string): Candidate[] {
       if (text[end] === ':' && /\d/.test(text[end + 1] ?? '')) continue;
       // "3 may" or "1 sun" are not dates unless written as dates.
       if (/^\d+ (?:may|mar|sun|sat|wed)$/i.test(m[0])) continue;
+      // Lower-case "may 3" and "march 5" are verbs far more often than dates.
+      if (/^(?:may|mar|march)\b/.test(m[0])) continue;
       // A time needs a colon or am/pm; "10.5" or "1-2" are not times.
       found.push({ start, end, label: 'DATE_TIME', score });
     }

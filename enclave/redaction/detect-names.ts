@@ -174,6 +174,9 @@ export function detectNames(text: string): Candidate[] {
     }
     i = j;
     classifyRun(text, run, found);
+    // A run an organisation swallowed ("Bank of Lisbon") is not read again.
+    const coveredUntil = found.length > 0 ? found[found.length - 1]!.end : 0;
+    while (i < tokens.length && tokens[i]!.start < coveredUntil) i++;
   }
   return found;
 }
@@ -229,7 +232,8 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
       continue;
     }
     const neighbourName = (run[k - 1] && (run[k - 1]!.first || run[k - 1]!.last || run[k - 1]!.known) && !run[k - 1]!.common) || (run[k + 1] && (run[k + 1]!.last || run[k + 1]!.known) && !run[k + 1]!.common);
-    if (t.common && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
+    const placePrefix = PLACE_PREFIXES.has(t.folded) && k + 1 < run.length && !run[k + 1]!.common;
+    if (t.common && !placePrefix && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
       flush();
       continue;
     }
