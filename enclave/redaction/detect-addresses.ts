@@ -15,6 +15,11 @@ const HOUSE = /(?<![\p{L}\p{N}\-/.:])\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?(?
 const WORD_AFTER = /[ \t]+([\p{L}\p{M}][\p{L}\p{M}'’\-]*\.?|\d{1,3}(?:st|nd|rd|th))/uy;
 const PO_BOX = /(?<![\p{L}\p{N}])(?:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box|Postfach|Apartado)[ \t]+\d{1,6}(?![\p{L}\p{N}])/giu;
 const CITY_STATE_BEFORE = /(?:^|[^\p{L}\p{N}])((?:\p{Lu}[\p{L}\p{M}'’.\-]*[ \t]){0,2}\p{Lu}[\p{L}\p{M}'’.\-]*),?[ \t]+([A-Z]{2}|\p{Lu}[\p{L}]+(?:[ \t]\p{Lu}[\p{L}]+)?)[ \t]+$/u;
+const UNIT_ANYWHERE = new RegExp(`(?<![\\p{L}\\p{N}])(?:${UNIT})(?![\\p{L}\\p{N}])`, 'gu');
+// Before a unit: "[12 ]Capitalised Words 34[,]" on the same line or the line above.
+const STREET_BEFORE_UNIT = /(?:^|[^\p{L}\p{N}])(?:\d{1,6}[A-Za-z]?[ \t]+)?(?:(\p{Lu}[\p{L}\p{M}'’\-]*\.?)(?:[ \t]+[\p{L}\p{M}'’\-]+\.?){0,3}[ \t]+\d{1,5}[A-Za-z]?\.?|\d{1,6}[A-Za-z]?[ \t]+(\p{Lu}[\p{L}\p{M}'’\-]*)(?:[ \t]+[\p{L}\p{M}'’\-]+\.?){0,3})[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?$/u;
+const POSTAL_WITH_CUE = /\b(?:zip(?:[ \t]?code)?|postal[ \t]+code|post[ \t]?code|postleitzahl|plz|code[ \t]+postal|cap)[ \t]*[:#.]?[ \t]*(\d{3,6}(?:[ \-]\d{2,4})?|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)(?![\p{L}\p{N}])/giu;
+const NAMED_STREET = /\b(?:on|at|along|down|up|off|near|of|from|to|into|onto|via|in)[ \t]+((?:\p{Lu}[\p{L}\p{M}'’\-]*[ \t]+){1,3}(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|Highway|Parkway|Strasse|Straße))(?![\p{L}\p{N}])/gu;
 const PARTICLES = new Set(['de', 'del', 'la', 'le', 'du', 'des', 'da', 'do', 'dos', 'di', 'von', 'van', 'der', 'den', 'am', 'an', 'of', 'the']);
 
 interface Word {
@@ -118,11 +123,13 @@ function streetCore(text: string, start: number, end: number): [number, number, 
   }
   return undefined;
 }
-const SEPARATOR = /[ \t]*,?[ \t]*(\r?\n)?[ \t]*,?[ \t]*/y;
+// Between address parts: a comma, or a line break (a blank line too), with spaces around.
+const SEPARATOR = /[ \t]*,?[ \t]*(\r?\n(?:[ \t]*\r?\n)?)?[ \t]*,?[ \t]*/y;
 const STEPS: readonly RegExp[] = [
   new RegExp(`(?:${UNIT})(?![\\p{L}\\p{N}])`, 'uy'),
   /\d{5}(?:-\d{4})?(?![\p{L}\p{N}])/uy,
-  /\d{3,6}(?![\p{L}\p{N}])/uy,
+  // A postal code, but not the first group of a phone number on the next line.
+  /\d{3,6}(?![\p{L}\p{N}])(?![ \t.\-]\d)/uy,
   /(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)(?![\p{L}\p{N}])/uy,
 ];
 const PLACE_WORDS = /[\p{Lu}][\p{L}\p{M}'’.\-]*(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|de|la|del|am|an|der|sur|upon|on|en|im))*/uy;
@@ -202,6 +209,28 @@ export function detectAddresses(text: string): Candidate[] {
         }
       }
     }
+  }
+  // "Allika 46\n Suite 501", "Mellemvej 32, Apt 4": a street name and number before a unit.
+  for (const m of text.matchAll(UNIT_ANYWHERE)) {
+    const unitStart = m.index + m[0].length - m[0].trimStart().length;
+    const before = STREET_BEFORE_UNIT.exec(text.slice(Math.max(0, unitStart - 80), unitStart));
+    if (!before) continue;
+    const start = unitStart - before[0].length + before[0].length - before[0].trimStart().length;
+    const first = fold(before[1] ?? before[2] ?? '');
+    if (COMMON_WORDS.has(first)) continue;
+    found.push({ start, end: extend(text, unitStart + m[0].trimStart().length), label: 'ADDRESS', score: 0.7 });
+  }
+  // "ZIP: 3520", "postal code 75008"
+  for (const m of text.matchAll(POSTAL_WITH_CUE)) {
+    const code = m[1]!;
+    found.push({ start: m.index + m[0].length - code.length, end: m.index + m[0].length, label: 'ADDRESS', score: 0.7 });
+  }
+  // "on Marina Fort Street", "at Elm Road": a named street without a number.
+  for (const m of text.matchAll(NAMED_STREET)) {
+    const name = m[1]!;
+    const words = name.split(/[ \t]+/);
+    if (words.slice(0, -1).every((w) => COMMON_WORDS.has(fold(w)))) continue;
+    found.push({ start: m.index + m[0].length - name.length, end: m.index + m[0].length, label: 'ADDRESS', score: 0.6 });
   }
   for (const m of text.matchAll(PO_BOX)) found.push({ start: m.index, end: extend(text, m.index + m[0].length), label: 'ADDRESS', score: 0.85 });
   return found;

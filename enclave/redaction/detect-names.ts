@@ -41,16 +41,20 @@ interface Token {
   readonly last: boolean;
   readonly known: boolean;
   readonly common: boolean;
+  /** An all-capitals word that a place gazetteer knows ("BERLIN"). */
+  readonly place: boolean;
 }
 
 const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
 const KEEP_PERIOD = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'jr', 'sr', 'rev', 'fr', 'capt', 'col', 'gen', 'lt', 'sgt', 'gov', 'sen', 'rep', 'hon', 'det', 'atty', 'mx', 'co', 'inc', 'ltd', 'corp', 'mme', 'mlle', 'sra', 'srta']);
 const FUNCTION_WORDS = new Set('the a an at in on for from to with by of and or but if when my our your his her their this that as we i you he she they it dear hi hello hey thanks welcome via about'.split(' '));
+// Words that start a place name and rarely a person's ("Port Louis", "Lake Placid").
+const STRONG_PLACE_PREFIXES = new Set('port fort mount mt lake cape isle isla saint st san santa sankt villa bad porto puerto ciudad'.split(' '));
 const ORG_OF = new Set('university bank institute college school ministry department association society academy museum church council federation commission bureau office board'.split(' '));
 
-const PERSON_BEFORE = new Set('dear hi hello hey thanks thank regards sincerely cheers mr mrs ms miss dr prof named called met meet meeting told asked ask contact contacted emailed call cc attn signed patient client customer employee user author manager colleague friend wife husband son daughter mother father mom dad brother sister boyfriend girlfriend partner cousin uncle aunt nephew niece grandson granddaughter grandmother grandfather boss tenant landlord doctor lawyer attorney agent representative applicant candidate student teacher nurse officer spoke talked married hired fired thank love loves by with'.split(' '));
-const PERSON_AFTER = new Set('said says told wrote asked replied stated explained emailed thinks thought believes wants needs lives lived works worked born died married smiled laughed agreed signed called texted'.split(' '));
-const PERSON_PHRASES = ['name is', 'name was', 'names are', 'i am', 'i m', 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to'];
+const PERSON_BEFORE = new Set('name surname dear hi hello hey thanks thank regards sincerely cheers mr mrs ms miss dr prof named called met meet meeting told asked ask contact contacted emailed call cc attn signed patient client customer employee user author manager colleague friend wife husband son daughter mother father mom dad brother sister boyfriend girlfriend partner cousin uncle aunt nephew niece grandson granddaughter grandmother grandfather boss tenant landlord doctor lawyer attorney agent representative applicant candidate student teacher nurse officer spoke talked married hired fired thank love loves by with'.split(' '));
+const PERSON_AFTER = new Set('said says told wrote asked replied stated explained emailed thinks thought believes wants needs lives lived works worked born died married smiled laughed agreed signed called texted shouted yelled whispered screamed cried spent listed went came gave took met sent received bought sold paid owes owed felt knew sang played admitted announced confirmed denied insisted promised refused resigned retired testified'.split(' '));
+const PERSON_PHRASES = ['last name', 'first name', 'full name', 'your name', 'maiden name', 'name is', 'name was', 'names are', 'i am', 'i m', 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to'];
 const PLACE_BEFORE = new Set('in at from to near into across around toward towards outside inside throughout within visit visited visiting'.split(' '));
 const PLACE_PHRASES = ['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in'];
 const ORG_PHRASES = ['works at', 'work at', 'working at', 'worked at', 'works for', 'work for', 'working for', 'worked for', 'employed by', 'employed at', 'employer is', 'company is', 'joined', 'ceo of', 'cto of', 'cfo of', 'founder of', 'founded', 'president of', 'director at', 'manager at', 'engineer at', 'customer of', 'subsidiary of', 'acquired by', 'partnership with', 'contract with', 'vendor', 'supplier', 'intern at', 'job at', 'position at', 'shares of', 'stock of', 'account at', 'account with'];
@@ -77,7 +81,7 @@ function tokenize(text: string): Token[] {
     const lowerStart = (c0 >= 97 && c0 <= 122) || (c0 >= 128 && core[0] === core[0]!.toLowerCase() && core[0] !== core[0]!.toUpperCase());
     if (lowerStart) {
       // Lower-case words only matter as name particles ("van", "de"); skip the look-ups.
-      tokens.push({ start, end: start + value.length, text: value, folded: core, cap: false, upper: false, initial: false, sentenceStart: false, first: false, last: false, known: false, common: true });
+      tokens.push({ start, end: start + value.length, text: value, folded: core, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(core) && !COMMON_WORDS.has(core), last: false, known: false, common: true, place: false });
       continue;
     }
     const folded = fold(core);
@@ -97,6 +101,7 @@ function tokenize(text: string): Token[] {
       last: LAST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
       known: isKnownName(folded) || (parts !== undefined && parts.every((p) => isKnownName(p))),
       common: COMMON_WORDS.has(folded) || DEMONYMS.has(folded),
+      place: upper && core.length > 2 && (CITIES.has(folded) || COUNTRIES.has(folded) || REGIONS.has(folded)) && !COMMON_WORDS.has(folded),
     });
   }
   return tokens;
@@ -143,11 +148,13 @@ function personScore(words: readonly Token[]): number {
   if (count === n) return words.some((t) => t.first) || words[n - 1]!.last ? 0.9 : 0.8;
   if (words[0]!.first || words[0]!.initial || words[n - 1]!.last) return 0.8;
   if (count >= 1) return 0.6;
-  return 0.4;
+  // Two or more capitalised words that no list knows and that are not ordinary words: most
+  // often a person's name from outside the gazetteers.
+  return 0.5;
 }
 
 function isRunMember(t: Token): boolean {
-  return t.cap || t.initial || (t.upper && (t.first || t.last));
+  return t.cap || t.initial || (t.upper && (t.first || t.last || t.place));
 }
 
 export function detectNames(text: string): Candidate[] {
@@ -178,7 +185,67 @@ export function detectNames(text: string): Candidate[] {
     const coveredUntil = found.length > 0 ? found[found.length - 1]!.end : 0;
     while (i < tokens.length && tokens[i]!.start < coveredUntil) i++;
   }
+  lowerCaseNames(text, tokens, found);
+  promoteEnumerations(text, found);
   return found;
+}
+
+/** "eva kleist": a known given name and a known surname, both in lower case, neither a word. */
+function lowerCaseNames(text: string, tokens: readonly Token[], found: Candidate[]): void {
+  for (let k = 0; k + 1 < tokens.length; k++) {
+    const a = tokens[k]!;
+    if (a.cap || a.upper || !a.first) continue;
+    const b = tokens[k + 1]!;
+    if (b.cap || b.upper || text.slice(a.end, b.start) !== ' ' || COMMON_WORDS.has(b.folded) || !isKnownName(fold(b.text))) continue;
+    found.push({ start: a.start, end: b.end, label: 'PERSON', score: 0.55 });
+    k += 1;
+  }
+}
+
+const LIST_GAP = /^(?:,[ \t]*|[ \t]+(?:and|or|&|und|et|y|e)[ \t]+|,[ \t]*(?:and|or|&)[ \t]+)$/;
+
+/**
+ * "Kónya, Becker and Vasquez": the members of a list are the same kind of thing. When most
+ * members read as people (even weakly) and none is a confident place, all are people.
+ */
+function promoteEnumerations(text: string, found: Candidate[]): void {
+  found.sort((a, b) => a.start - b.start);
+  let k = 0;
+  while (k < found.length) {
+    let e = k;
+    while (e + 1 < found.length && LIST_GAP.test(text.slice(found[e]!.end, found[e + 1]!.start))) e++;
+    const members = found.slice(k, e + 1);
+    if (members.length >= 2) {
+      const people = members.filter((m) => m.label === 'PERSON' && m.score >= 0.35).length;
+      const strong = members.some((m) => m.label === 'PERSON' && m.score >= 0.5);
+      const confidentOther = members.some((m) => m.label !== 'PERSON' && m.score >= 0.75);
+      if (strong && !confidentOther && people * 2 >= members.length) {
+        for (const m of members) {
+          m.label = 'PERSON';
+          m.score = Math.max(m.score, 0.6);
+        }
+      }
+    }
+    k = e + 1;
+  }
+}
+
+/** Multi-word places inside a run ("Czech Republic", "New York"), longest first. */
+function claimPlaces(run: readonly Token[], found: Candidate[]): boolean[] {
+  const claimed = run.map(() => false);
+  for (let k = 0; k < run.length; k++) {
+    for (let len = Math.min(4, run.length - k); len >= 2; len--) {
+      const words = run.slice(k, k + len);
+      const key = words.map((t) => t.folded).join(' ');
+      const score = COUNTRIES.has(key) ? 0.9 : REGIONS.has(key) ? 0.85 : MAJOR_CITIES.has(key) ? 0.8 : CITIES.has(key) && words.some((t) => !t.common) ? 0.6 : 0;
+      if (score === 0) continue;
+      found.push({ start: words[0]!.start, end: words[len - 1]!.end, label: 'LOCATION', score });
+      for (let c = k; c < k + len; c++) claimed[c] = true;
+      k += len - 1;
+      break;
+    }
+  }
+  return claimed;
 }
 
 function classifyRun(text: string, run: readonly Token[], found: Candidate[]): void {
@@ -212,7 +279,8 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
       return;
     }
   }
-  // The rest splits into pieces at ordinary words and honorifics.
+  // The rest splits into pieces at ordinary words, honorifics and known multi-word places.
+  const claimed = claimPlaces(run.slice(from), found);
   let piece: Token[] = [];
   let honorific = false;
   const flush = () => {
@@ -225,6 +293,10 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
   };
   for (let k = from; k < run.length; k++) {
     const t = run[k]!;
+    if (claimed[k - from]) {
+      flush();
+      continue;
+    }
     const bare = t.folded.replace(/\.$/, '');
     if (HONORIFICS.has(bare) && (t.cap || t.upper) && k + 1 < run.length) {
       flush();
@@ -233,7 +305,9 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
     }
     const neighbourName = (run[k - 1] && (run[k - 1]!.first || run[k - 1]!.last || run[k - 1]!.known) && !run[k - 1]!.common) || (run[k + 1] && (run[k + 1]!.last || run[k + 1]!.known) && !run[k + 1]!.common);
     const placePrefix = PLACE_PREFIXES.has(t.folded) && k + 1 < run.length && !run[k + 1]!.common;
-    if (t.common && !placePrefix && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
+    // "Mrs. Baker": after an honorific even an ordinary word is a name.
+    const afterHonorific = honorific && piece.length === 0;
+    if (t.common && !placePrefix && !afterHonorific && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
       flush();
       continue;
     }
@@ -266,7 +340,11 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   let person = personScore(words);
   let place = placeScore(words);
   let org = 0;
-  if (allUpper) person = words.length >= 2 && words.every((t) => t.first || t.last) ? 0.7 : 0;
+  if (allUpper) {
+    person = words.length >= 2 && words.every((t) => t.first || t.last) ? 0.7 : 0;
+    // Capitals are codes and shouting as often as places: a small town needs a place cue.
+    if (words.every((t) => t.place)) place = placeCue ? Math.max(place, 0.75) : isPlaceKey(key) >= 0.8 ? 0.55 : 0;
+  }
 
   if (honorific) {
     person = Math.max(person, 0.5) + 0.4;
@@ -275,10 +353,17 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   if (place > 0) {
     if (strongPlaceCue) place += 0.3;
     else if (placeCue) place += 0.2;
-    // A known place word that is also a name: the place reading wins without person cues.
-    if (!personCue && place >= 0.5 && (place >= 0.8 || placeCue)) person = Math.min(person, 0.3);
+    // A known place word that is also a name: a country, region or major city wins without
+    // person cues; a small town named like a common given name or surname does not.
+    const commonName = words.some((t) => t.first || t.last);
+    if (!personCue && (place >= 0.8 || (placeCue && !commonName))) person = Math.min(person, 0.3);
+    else if (commonName && !strongPlaceCue && place < 0.8) place = Math.min(place, person - 0.05);
     if (words.length === 1 && words[0]!.common) place = strongPlaceCue ? place : 0;
   } else if (strongPlaceCue && !personCue && person < 0.8) {
+    place = 0.55;
+  } else if (words.length >= 2 && STRONG_PLACE_PREFIXES.has(words[0]!.folded) && !personCue) {
+    place = placeCue ? 0.7 : 0.55;
+  } else if (allUpper && placeCue && !personCue) {
     place = 0.55;
   }
   if (orgCue && !personCue && place < 0.5 && person < 0.85) org = 0.6;

@@ -17,8 +17,8 @@ const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 // large numbering plans whose national format starts with 0.
 const TRUNK_REGIONS: readonly CountryCode[] = ['GB', 'DE', 'FR', 'IN', 'AU', 'IT', 'NL', 'BR', 'IL', 'ES'];
 
-const CUES = new Set(['phone', 'phones', 'tel', 'telephone', 'mobile', 'cell', 'cellphone', 'call', 'calling', 'called', 'fax', 'contact', 'reach', 'text', 'sms', 'whatsapp', 'dial', 'ring', 'landline', 'hotline', 'ph', 'mob', 'number', 'phone#']);
-const NEGATIVE = new Set(['order', 'invoice', 'account', 'acct', 'id', 'ref', 'reference', 'tracking', 'serial', 'version', 'isbn', 'ticket', 'transaction', 'po', 'zip', 'build', 'pid', 'port', 'sku', 'case', 'policy', 'patent', 'routing']);
+const CUES = new Set(['office', 'desk', 'home', 'work', 'answering', 'reach', 'reachable', 'phone', 'phones', 'tel', 'telephone', 'mobile', 'cell', 'cellphone', 'call', 'calling', 'called', 'fax', 'contact', 'reach', 'text', 'sms', 'whatsapp', 'dial', 'ring', 'landline', 'hotline', 'ph', 'mob', 'number', 'phone#']);
+const NEGATIVE = new Set(['license', 'licence', 'passport', 'permit', 'plate', 'registration', 'membership', 'order', 'invoice', 'account', 'acct', 'id', 'ref', 'reference', 'tracking', 'serial', 'version', 'isbn', 'ticket', 'transaction', 'po', 'zip', 'build', 'pid', 'port', 'sku', 'case', 'policy', 'patent', 'routing']);
 
 export function detectPhones(text: string): Candidate[] {
   const found: Candidate[] = [];
@@ -38,11 +38,16 @@ export function detectPhones(text: string): Candidate[] {
     if (DATE_LIKE.test(main) || SSN_LIKE.test(main) || DOTTED_QUAD.test(main)) continue;
     // Unbalanced parentheses mean the match cut through some other bracketed text.
     if ((main.match(/\(/g)?.length ?? 0) !== (main.match(/\)/g)?.length ?? 0)) continue;
+    const cue = hasContext(text, start, end, CUES, 5);
     let score = validity(value);
+    // A national number from anywhere (no country code to check it against) still reads as a
+    // phone when it is written in groups and phone words stand next to it.
+    if (score === 0 && cue && /\d[ .\-)]+\(?\d/.test(main) && digits.length >= 7) score = 0.45;
+    if (score === 0 && value.startsWith('+') && digits.length >= 8) score = 0.35;
     if (score === 0) continue;
     // A bare digit run is as often an account or order number as a phone number.
     if (/^\d+$/.test(main)) score -= 0.25;
-    if (hasContext(text, start, end, CUES, 5)) score = Math.min(1, score + 0.2);
+    if (cue) score = Math.min(1, score + 0.2);
     if (hasContext(text, start, end, NEGATIVE, 3)) score -= 0.35;
     found.push({ start, end, label: 'PHONE', score });
   }
