@@ -55,13 +55,15 @@ export function detectCreditCards(text: string): Candidate[] {
     const before = text[start - 1];
     if (isWordChar(text, start - 1) || before === '-' || before === '.' || before === '/') continue;
     if (isWordChar(text, end) || ((text[end] === '-' || text[end] === '.') && isWordChar(text, end + 1))) continue;
-    if (value.length < 13 || value.length > 23) continue;
+    if (value.length < 12 || value.length > 23) continue;
     const separators = new Set(value.replace(/\d/g, ''));
     if (separators.size > 1) continue;
     const digits = value.replace(/\D/g, '');
-    if (digits.length < 13 || digits.length > 19 || !isLuhnValid(digits)) continue;
+    if (digits.length < 12 || digits.length > 19 || !isLuhnValid(digits)) continue;
     if (/^(\d)\1+$/.test(digits)) continue;
     const context = hasContext(text, start, end, CUES, 5);
+    // Twelve digits are a card only as a Maestro number that card words announce.
+    if (digits.length === 12 && !(context && hasIssuerPrefix(digits))) continue;
     let score = hasIssuerPrefix(digits) ? (context ? 1 : 0.85) : context ? 0.6 : 0.3;
     if (hasContext(text, start, end, NEGATIVE, 3)) score -= 0.3;
     found.push({ start, end, label: 'CREDIT_CARD', score });

@@ -3,7 +3,7 @@
  * written compact or in groups (spaces or hyphens), verified with ISO 7064 mod 97-10.
  */
 import type { Candidate } from './types.ts';
-import { isWordChar } from './text-context.ts';
+import { isWordChar, wordsBefore } from './text-context.ts';
 
 // Lengths from the SWIFT IBAN registry.
 const LENGTHS: Readonly<Record<string, number>> = {
@@ -16,7 +16,7 @@ const LENGTHS: Readonly<Record<string, number>> = {
   ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
 };
 
-const START = /[A-Z]{2}\d{2}/g;
+const START = /[A-Za-z]{2}\d{2}/g;
 
 /** Whether a compact or grouped IBAN has its country's length and a valid mod-97 checksum. */
 export function isValidIban(value: string): boolean {
@@ -38,8 +38,10 @@ export function detectIbans(text: string): Candidate[] {
   for (const m of text.matchAll(START)) {
     const start = m.index;
     if (isWordChar(text, start - 1)) continue;
-    const length = LENGTHS[m[0].slice(0, 2)];
+    const length = LENGTHS[m[0].slice(0, 2).toUpperCase()];
     if (length === undefined) continue;
+    // Lower case is how people type an IBAN in chat, but then the word must be there.
+    if (m[0] !== m[0].toUpperCase() && !wordsBefore(text, start, 4).some((w) => w === 'iban' || w === 'ibans')) continue;
     // Walk forward taking letters and digits, allowing one space or hyphen between groups,
     // until the country's length is reached; the next character must end the word.
     let count = 0;

@@ -24,6 +24,7 @@ import {
   ORG_SUFFIXES,
   PLACE_PREFIXES,
   REGIONS,
+  STREET_TYPES,
   isKnownName,
 } from './gazetteers.ts';
 
@@ -57,6 +58,10 @@ const PERSON_AFTER = new Set('said says told wrote asked replied stated explaine
 const PERSON_PHRASES = ['last name', 'first name', 'full name', 'your name', 'maiden name', 'name is', 'name was', 'names are', 'i am', 'i m', 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to'];
 const PLACE_BEFORE = new Set('in at from to near into across around toward towards outside inside throughout within visit visited visiting'.split(' '));
 const PLACE_PHRASES = ['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in'];
+// Words right after a name that make it an organisation ("the Acme website", "Acme's CEO").
+const ORG_AFTER = new Set('office offices website site headquarters hq employees staff shares stock ceo cto cfo founder founders board branch branches subsidiary customers clients app platform team'.split(' '));
+// "Acme is a German multinational", "Acme, a startup"
+const ORG_DESCRIPTION = /^(?:,|[ \t]+(?:is|was|has been|became|remains))[ \t]+(?:a|an|the)[ \t]+(?:[\p{L}-]+[ \t]+){0,3}?(?:company|multinational|firm|startup|start-up|corporation|conglomerate|brand|bank|charity|nonprofit|non-profit|organisation|organization|retailer|manufacturer|provider|agency|consultancy|publisher|insurer|airline|carrier|vendor|supplier|employer|enterprise|business|chain|platform)\b/u;
 const ORG_PHRASES = ['works at', 'work at', 'working at', 'worked at', 'works for', 'work for', 'working for', 'worked for', 'employed by', 'employed at', 'employer is', 'company is', 'joined', 'ceo of', 'cto of', 'cfo of', 'founder of', 'founded', 'president of', 'director at', 'manager at', 'engineer at', 'customer of', 'subsidiary of', 'acquired by', 'partnership with', 'contract with', 'vendor', 'supplier', 'intern at', 'job at', 'position at', 'shares of', 'stock of', 'account at', 'account with'];
 
 function endsWithPhrase(before: readonly string[], phrases: readonly string[]): boolean {
@@ -132,6 +137,10 @@ function placeScore(words: readonly Token[]): number {
   return score;
 }
 
+// Derivational endings of English common nouns and adjectives; names rarely have them.
+const CODE_WORDS = new Set('exception error errors service services handler manager controller factory provider client server config util utils helper impl test tests module component view model builder adapter listener event events request response repository type types id name value'.split(' '));
+const WORDISH = /(?:ment|ments|tion|tions|sion|sions|ness|ity|ities|ance|ence|ship|ings?|ful|less|able|ible|ous|ive|ary|ics|ism|ist|ists|ure|ures|ers|ors|ies|ates|ology|ware|book|books|tales)$/;
+
 function personScore(words: readonly Token[]): number {
   const n = words.length;
   const name = (t: Token) => t.first || t.last || (t.known && !t.common) || t.initial;
@@ -148,13 +157,14 @@ function personScore(words: readonly Token[]): number {
   if (count === n) return words.some((t) => t.first) || words[n - 1]!.last ? 0.9 : 0.8;
   if (words[0]!.first || words[0]!.initial || words[n - 1]!.last) return 0.8;
   if (count >= 1) return 0.6;
+  if (words.some((t) => WORDISH.test(t.folded))) return 0.35;
   // Two or more capitalised words that no list knows and that are not ordinary words: most
   // often a person's name from outside the gazetteers.
   return 0.5;
 }
 
 function isRunMember(t: Token): boolean {
-  return t.cap || t.initial || (t.upper && (t.first || t.last || t.place));
+  return t.cap || t.initial || (t.upper && (t.first || t.last || t.place || ORG_SUFFIXES.has(t.folded.replace(/\.$/, ''))));
 }
 
 export function detectNames(text: string): Candidate[] {
@@ -335,7 +345,16 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   const personCue = honorific || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
   const strongPlaceCue = endsWithPhrase(before, PLACE_PHRASES);
   const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0;
-  const orgCue = endsWithPhrase(before, ORG_PHRASES);
+  const possessive = /^['’]s\b/.test(text.slice(end, end + 3));
+  const orgCue =
+    endsWithPhrase(before, ORG_PHRASES) ||
+    (ORG_AFTER.has(after[0] === 's' ? (after[1] ?? '') : (after[0] ?? '')) && !possessive) ||
+    (possessive && ORG_AFTER.has(after[1] ?? '')) ||
+    ORG_DESCRIPTION.test(text.slice(end, end + 80));
+  // "MysticWeb", "PayPal": an inner capital is a brand's spelling, not a name's (McCoy, DeShawn).
+  // Identifiers in code and logs (OrderService, NullPointerException) have more humps or a code word at the end.
+  const humps = words.length === 1 ? /^(\p{Lu}\p{Ll}+)(\p{Lu}\p{Ll}+)$/u.exec(words[0]!.text) : null;
+  const brandShape = humps !== null && !/^(?:Mc|Mac|De|Di|Da|La|Le|Van|Von|Fitz|O')/.test(humps[1]!) && !CODE_WORDS.has(humps[2]!.toLowerCase()) && !(COMMON_WORDS.has(humps[1]!.toLowerCase()) && COMMON_WORDS.has(humps[2]!.toLowerCase()));
 
   let person = personScore(words);
   let place = placeScore(words);
@@ -366,10 +385,17 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   } else if (allUpper && placeCue && !personCue) {
     place = 0.55;
   }
-  if (orgCue && !personCue && place < 0.5 && person < 0.85) org = 0.6;
+  if (orgCue && !personCue && place < 0.8 && person < 0.85) org = Math.max(0.6, person + 0.05);
+  if (brandShape && !personCue && !words[0]!.first && !words[0]!.last) org = Math.max(org, 0.55);
   // A lone capitalised word of a sentence that is no known name is just a sentence start.
   if (words.length === 1 && words[0]!.sentenceStart && !words[0]!.first && !personCue) person = Math.min(person, 0.3);
 
+  // "Leokadia Trail", "Eriksson Bridge": a street name without its number (not "Tom Hill").
+  const lastWord = words[words.length - 1]!;
+  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded.replace(/\.$/, '')) && !honorific && !(words[0]!.first && lastWord.last)) {
+    found.push({ start, end, label: 'ADDRESS', score: placeCue ? 0.65 : 0.55 });
+    return;
+  }
   const best = Math.max(person, place, org);
   if (best <= 0) return;
   const label = best === person ? 'PERSON' : best === place ? 'LOCATION' : 'ORGANIZATION';
