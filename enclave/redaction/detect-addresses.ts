@@ -50,6 +50,12 @@ function wordsAfterNumber(text: string, from: number): Word[] {
 
 const WORD_CHAR = /[\p{L}\p{M}'’\-.]/u;
 
+function isStreetWordChar(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 39 || c === 45 || c === 46) return true;
+  return c >= 128 && WORD_CHAR.test(text[i]!);
+}
+
 /** Up to five words on the same line right before `to`, separated by spaces or tabs. */
 function wordsBeforeNumber(text: string, to: number): Word[] {
   const out: Word[] = [];
@@ -59,7 +65,7 @@ function wordsBeforeNumber(text: string, to: number): Word[] {
     while (gap > 0 && (text[gap - 1] === ' ' || text[gap - 1] === '\t')) gap--;
     if (gap === at) break;
     let s = gap;
-    while (s > 0 && gap - s < 40 && WORD_CHAR.test(text[s - 1]!)) s--;
+    while (s > 0 && gap - s < 40 && isStreetWordChar(text, s - 1)) s--;
     if (s === gap || !/[\p{L}\p{M}]/u.test(text[s]!)) break;
     out.unshift(word(s, text.slice(s, gap)));
     at = s;

@@ -55,40 +55,46 @@ const ORG_OF = new Set('university bank institute college school ministry depart
 
 const PERSON_BEFORE = new Set('name surname dear hi hello hey thanks thank regards sincerely cheers mr mrs ms miss dr prof named called met meet meeting told asked ask contact contacted emailed call cc attn signed patient client customer employee user author manager colleague friend wife husband son daughter mother father mom dad brother sister boyfriend girlfriend partner cousin uncle aunt nephew niece grandson granddaughter grandmother grandfather boss tenant landlord doctor lawyer attorney agent representative applicant candidate student teacher nurse officer spoke talked married hired fired thank love loves by with'.split(' '));
 const PERSON_AFTER = new Set('said says told wrote asked replied stated explained emailed thinks thought believes wants needs lives lived works worked born died married smiled laughed agreed signed called texted shouted yelled whispered screamed cried spent listed went came gave took met sent received bought sold paid owes owed felt knew sang played admitted announced confirmed denied insisted promised refused resigned retired testified'.split(' '));
-const PERSON_PHRASES = ['last name', 'first name', 'full name', 'your name', 'maiden name', 'name is', 'name was', 'names are', 'i am', 'i m', 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to'];
+const PERSON_PHRASES: ReadonlySet<string> = new Set(['last name', 'first name', 'full name', 'your name', 'maiden name', 'name is', 'name was', 'names are', 'i am', "i'm", 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to']);
 const PLACE_BEFORE = new Set('in at from to near into across around toward towards outside inside throughout within visit visited visiting'.split(' '));
-const PLACE_PHRASES = ['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in'];
+const PLACE_PHRASES: ReadonlySet<string> = new Set(['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in']);
 // Words right after a name that make it an organisation ("the Acme website", "Acme's CEO").
 const ORG_AFTER = new Set('office offices website site headquarters hq employees staff shares stock ceo cto cfo founder founders board branch branches subsidiary customers clients app platform team'.split(' '));
 // "Acme is a German multinational", "Acme, a startup"
 const ORG_DESCRIPTION = /^(?:,|[ \t]+(?:is|was|has been|became|remains))[ \t]+(?:a|an|the)[ \t]+(?:[\p{L}-]+[ \t]+){0,3}?(?:company|multinational|firm|startup|start-up|corporation|conglomerate|brand|bank|charity|nonprofit|non-profit|organisation|organization|retailer|manufacturer|provider|agency|consultancy|publisher|insurer|airline|carrier|vendor|supplier|employer|enterprise|business|chain|platform)\b/u;
-const ORG_PHRASES = ['works at', 'work at', 'working at', 'worked at', 'works for', 'work for', 'working for', 'worked for', 'employed by', 'employed at', 'employer is', 'company is', 'joined', 'ceo of', 'cto of', 'cfo of', 'founder of', 'founded', 'president of', 'director at', 'manager at', 'engineer at', 'customer of', 'subsidiary of', 'acquired by', 'partnership with', 'contract with', 'vendor', 'supplier', 'intern at', 'job at', 'position at', 'shares of', 'stock of', 'account at', 'account with'];
+const ORG_PHRASES: ReadonlySet<string> = new Set(['works at', 'work at', 'working at', 'worked at', 'works for', 'work for', 'working for', 'worked for', 'employed by', 'employed at', 'employer is', 'company is', 'joined', 'ceo of', 'cto of', 'cfo of', 'founder of', 'founded', 'president of', 'director at', 'manager at', 'engineer at', 'customer of', 'subsidiary of', 'acquired by', 'partnership with', 'contract with', 'vendor', 'supplier', 'intern at', 'job at', 'position at', 'shares of', 'stock of', 'account at', 'account with']);
 
-function endsWithPhrase(before: readonly string[], phrases: readonly string[]): boolean {
-  const tail2 = before.slice(-2).join(' ');
-  const tail3 = before.slice(-3).join(' ');
-  return phrases.some((p) => tail2.endsWith(p) || tail3.endsWith(p) || before[before.length - 1] === p);
+/** Whether the last one, two or three words before a span are one of `phrases`. */
+function endsWithPhrase(before: readonly string[], phrases: ReadonlySet<string>): boolean {
+  const n = before.length;
+  if (n === 0) return false;
+  if (phrases.has(before[n - 1]!)) return true;
+  if (n >= 2 && phrases.has(`${before[n - 2]} ${before[n - 1]}`)) return true;
+  return n >= 3 && phrases.has(`${before[n - 3]} ${before[n - 2]} ${before[n - 1]}`);
 }
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  for (const m of text.matchAll(TOKEN)) {
-    let value = m[0];
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
+    const raw = m[0];
+    const start = m.index;
+    const c0 = raw.charCodeAt(0);
+    if ((c0 >= 97 && c0 <= 122) || (c0 >= 128 && raw[0] === raw[0]!.toLowerCase() && raw[0] !== raw[0]!.toUpperCase())) {
+      // Lower-case words only matter as name particles ("van", "de") and lower-case given
+      // names; skip the other look-ups. A trailing period is never part of them.
+      const value = raw.charCodeAt(raw.length - 1) === 46 ? raw.slice(0, -1) : raw;
+      tokens.push({ start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(value) && !COMMON_WORDS.has(value), last: false, known: false, common: true, place: false });
+      continue;
+    }
+    let value = raw;
     if (value.endsWith('.')) {
       const bare = value.slice(0, -1);
       if (!(bare.length === 1 || KEEP_PERIOD.has(bare.toLowerCase()))) value = bare;
     }
-    value = value.replace(/['’][sS]$/, '');
+    if (value.length > 2 && (value.endsWith("'s") || value.endsWith('’s') || value.endsWith("'S"))) value = value.slice(0, -2);
     if (value.length === 0) continue;
-    const start = m.index;
-    const core = value.replace(/\.$/, '');
-    const c0 = core.charCodeAt(0);
-    const lowerStart = (c0 >= 97 && c0 <= 122) || (c0 >= 128 && core[0] === core[0]!.toLowerCase() && core[0] !== core[0]!.toUpperCase());
-    if (lowerStart) {
-      // Lower-case words only matter as name particles ("van", "de"); skip the look-ups.
-      tokens.push({ start, end: start + value.length, text: value, folded: core, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(core) && !COMMON_WORDS.has(core), last: false, known: false, common: true, place: false });
-      continue;
-    }
+    const core = value.endsWith('.') ? value.slice(0, -1) : value;
     const folded = fold(core);
     const upper = core.length > 1 && core === core.toUpperCase() && core !== core.toLowerCase();
     const cap = !upper && /^\p{Lu}/u.test(core);
@@ -141,9 +147,12 @@ function placeScore(words: readonly Token[]): number {
 const CODE_WORDS = new Set('exception error errors service services handler manager controller factory provider client server config util utils helper impl test tests module component view model builder adapter listener event events request response repository type types id name value'.split(' '));
 const WORDISH = /(?:ment|ments|tion|tions|sion|sions|ness|ity|ities|ance|ence|ship|ings?|ful|less|able|ible|ous|ive|ary|ics|ism|ist|ists|ure|ures|ers|ors|ies|ates|ology|ware|book|books|tales)$/;
 
+function isNameToken(t: Token): boolean {
+  return t.first || t.last || (t.known && !t.common) || t.initial;
+}
+
 function personScore(words: readonly Token[]): number {
   const n = words.length;
-  const name = (t: Token) => t.first || t.last || (t.known && !t.common) || t.initial;
   if (n === 1) {
     const t = words[0]!;
     if (t.common) return 0;
@@ -152,7 +161,8 @@ function personScore(words: readonly Token[]): number {
     if (t.sentenceStart && !t.first) s -= 0.15;
     return s;
   }
-  const count = words.filter(name).length;
+  let count = 0;
+  for (const t of words) if (isNameToken(t)) count++;
   if (words.every((t) => t.initial)) return 0;
   if (count === n) return words.some((t) => t.first) || words[n - 1]!.last ? 0.9 : 0.8;
   if (words[0]!.first || words[0]!.initial || words[n - 1]!.last) return 0.8;

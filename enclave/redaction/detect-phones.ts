@@ -38,8 +38,8 @@ export function detectPhones(text: string): Candidate[] {
     if (DATE_LIKE.test(main) || SSN_LIKE.test(main) || DOTTED_QUAD.test(main)) continue;
     // Unbalanced parentheses mean the match cut through some other bracketed text.
     if ((main.match(/\(/g)?.length ?? 0) !== (main.match(/\)/g)?.length ?? 0)) continue;
-    const cue = hasContext(text, start, end, CUES, 5);
     let score = validity(value);
+    const cue = (score > 0 || /\d[ .\-)]+\(?\d/.test(main) || value.startsWith('+')) && hasContext(text, start, end, CUES, 5);
     // A national number from anywhere (no country code to check it against) still reads as a
     // phone when it is written in groups and phone words stand next to it.
     if (score === 0 && cue && /\d[ .\-)]+\(?\d/.test(main) && digits.length >= 7) score = 0.45;
@@ -74,7 +74,8 @@ function validity(value: string): number {
     if (NANP.test(value)) return 0.6;
     return parsed?.isPossible() ? 0.5 : 0;
   }
-  if (parsePhoneNumberFromString(normalised, 'US')?.isValid()) return 0.7;
+  // Parsing is the expensive part: only shapes that can be numbers of those plans are parsed.
+  if (NANP.test(value) && parsePhoneNumberFromString(normalised, 'US')?.isValid()) return 0.7;
   if (/^\(?0/.test(value)) {
     for (const region of TRUNK_REGIONS) if (parsePhoneNumberFromString(normalised, region)?.isValid()) return 0.6;
   }

@@ -39,12 +39,11 @@ export const FIRST_NAMES: ReadonlySet<string> = tagged('MaleName', 'FemaleName',
 /** Surnames compromise knows. */
 export const LAST_NAMES: ReadonlySet<string> = tagged('LastName');
 
-const humanNameIndex = humanNames as unknown as Record<string, number>;
+// Lower-cased once at load, so a look-up is one hash probe with no string building.
+const HUMAN_NAMES: ReadonlySet<string> = new Set(Object.keys(humanNames as unknown as Record<string, number>).map((k) => k.toLowerCase()));
 /** Any of ~200k census names (given or family). Broad: check COMMON_WORDS too. */
 export function isKnownName(folded: string): boolean {
-  if (folded.length < 2) return false;
-  const key = folded[0]!.toUpperCase() + folded.slice(1);
-  return Object.hasOwn(humanNameIndex, key) || FIRST_NAMES.has(folded) || LAST_NAMES.has(folded);
+  return folded.length >= 2 && (HUMAN_NAMES.has(folded) || FIRST_NAMES.has(folded) || LAST_NAMES.has(folded));
 }
 
 /** Capital and major cities (compromise) — confident on their own. */

@@ -10,6 +10,7 @@
  * ignores labels: a detected span counts when it overlaps any (kept) gold span.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createDetector, createVault, redact } from '../../enclave/redaction/index.ts';
 import { vectorsDir } from '../../testing/shared-vectors.ts';
@@ -117,15 +118,22 @@ export const benchmark: Benchmark = {
     const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
     const endToEnd = (text: string) => redact(text, detector.detect(text), { operator: 'placeholder', vault: createVault() });
     for (let i = 0; i < 2; i++) for (const t of texts) endToEnd(t);
+    // Wall-clock time on a shared machine counts other processes' turns too; CPU time of this
+    // process (user + system, all its threads, so GC helpers count against us) is what one core
+    // spends. Both are reported; the targets use CPU time.
     let passes = 0;
     const startedAt = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
     let elapsed = 0;
     while (elapsed < 3 || passes < 3) {
       for (const t of texts) endToEnd(t);
       passes += 1;
       elapsed = Number(process.hrtime.bigint() - startedAt) / 1e9;
     }
-    const mbPerSecond = (bytes * passes) / 1e6 / elapsed;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const mbPerSecondWall = (bytes * passes) / 1e6 / elapsed;
+    const mbPerSecond = (bytes * passes) / 1e6 / cpuSeconds;
 
     // 2 KB prompts: consecutive records joined until the prompt reaches 2,048 bytes.
     const prompts: string[] = [];
@@ -137,15 +145,21 @@ export const benchmark: Benchmark = {
         current = '';
       }
     }
-    const samples: number[] = [];
+    const wallSamples: number[] = [];
+    const cpuSamples: number[] = [];
     for (let round_ = 0; round_ < 5; round_++) {
       for (const p of prompts) {
+        // Each sample is the mean of 10 runs of one prompt: CPU time is too coarse for one.
+        const c = process.cpuUsage();
         const s = process.hrtime.bigint();
-        endToEnd(p);
-        samples.push(Number(process.hrtime.bigint() - s) / 1000);
+        for (let k = 0; k < 10; k++) endToEnd(p);
+        wallSamples.push(Number(process.hrtime.bigint() - s) / 10_000);
+        const d = process.cpuUsage(c);
+        cpuSamples.push((d.user + d.system) / 10);
       }
     }
-    const latency = summarize(samples);
+    const latencyWall = summarize(wallSamples);
+    const latency = summarize(cpuSamples);
     const p50Ms = latency.p50Us / 1000;
 
     const typed = (label: string) => scores(perType.get(label) ?? empty());
@@ -160,8 +174,8 @@ export const benchmark: Benchmark = {
       target('PERSON precision', round(typed('PERSON').precision), '', '>=', 0.8, '≥ 0.80'),
       target('PERSON recall', round(typed('PERSON').recall), '', '>=', 0.85, '≥ 0.85'),
       target('LOCATION (with ADDRESS) recall', round(typed('LOCATION').recall), '', '>=', 0.7, '≥ 0.70'),
-      target('throughput, detect + redact, one core', round(mbPerSecond), 'MB/s', '>=', 2),
-      target('2 KB prompt, detect + redact, p50', round(p50Ms), 'ms', '<=', 2),
+      target('throughput, detect + redact, one core (CPU time)', round(mbPerSecond), 'MB/s', '>=', 2),
+      target('2 KB prompt, detect + redact, p50 (CPU time)', round(p50Ms), 'ms', '<=', 2),
     ];
 
     const markdown = [
@@ -172,8 +186,10 @@ export const benchmark: Benchmark = {
       '',
       markdownTable(['type', 'gold', 'detected', 'precision', 'recall', 'F2'], rows),
       '',
-      `Speed (detect + placeholder redaction, one thread): ${fixed(mbPerSecond)} MB/s over ${fixed(bytes / 1024, 0)} KiB × ${passes} passes; ` +
-        `2 KB prompts (${prompts.length} prompts × 5): p50 ${fixed(p50Ms, 3)} ms, p90 ${fixed(latency.p90Us / 1000, 3)} ms, p99 ${fixed(latency.p99Us / 1000, 3)} ms.`,
+      `Speed, detect + placeholder redaction on one thread, ${fixed(bytes / 1024, 0)} KiB × ${passes} passes: ` +
+        `${fixed(mbPerSecond)} MB/s per CPU-second (${fixed(mbPerSecondWall)} MB/s wall clock; load average when run: ${loadavg()[0]!.toFixed(1)} on ${machineInfo().cores} cores). ` +
+        `2 KB prompts (${prompts.length} prompts × 5 rounds, each sample the mean of 10 runs): CPU p50 ${fixed(p50Ms, 3)} ms, p90 ${fixed(latency.p90Us / 1000, 3)} ms; ` +
+        `wall clock p50 ${fixed(latencyWall.p50Us / 1000, 3)} ms, p90 ${fixed(latencyWall.p90Us / 1000, 3)} ms.`,
     ].join('\n');
 
     return {
@@ -190,8 +206,11 @@ export const benchmark: Benchmark = {
         overall: { ...overall, ...o },
         anyPii: { ...any, ...a },
         presidio: PRESIDIO,
-        throughputMBps: mbPerSecond,
-        prompt2kb: { prompts: prompts.length, ...latency },
+        throughputMBpsCpu: mbPerSecond,
+        throughputMBpsWall: mbPerSecondWall,
+        loadAverage: loadavg()[0],
+        prompt2kbCpu: { prompts: prompts.length, ...latency },
+        prompt2kbWall: { prompts: prompts.length, ...latencyWall },
       },
     };
   },
