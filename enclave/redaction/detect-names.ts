@@ -53,9 +53,9 @@ const FUNCTION_WORDS = new Set('the a an at in on for from to with by of and or 
 const STRONG_PLACE_PREFIXES = new Set('port fort mount mt lake cape isle isla saint st san santa sankt villa bad porto puerto ciudad'.split(' '));
 const ORG_OF = new Set('university bank institute college school ministry department association society academy museum church council federation commission bureau office board'.split(' '));
 
-const PERSON_BEFORE = new Set('name surname dear hi hello hey thanks thank regards sincerely cheers mr mrs ms miss dr prof named called met meet meeting told asked ask contact contacted emailed call cc attn signed patient client customer employee user author manager colleague friend wife husband son daughter mother father mom dad brother sister boyfriend girlfriend partner cousin uncle aunt nephew niece grandson granddaughter grandmother grandfather boss tenant landlord doctor lawyer attorney agent representative applicant candidate student teacher nurse officer spoke talked married hired fired thank love loves by with'.split(' '));
+const PERSON_BEFORE = new Set('says said asks asked writes wrote kid child baby son daughter mom mum dad grandma grandpa name surname dear hi hello hey thanks thank regards sincerely cheers mr mrs ms miss dr prof named called met meet meeting told asked ask contact contacted emailed call cc attn signed patient client customer employee user author manager colleague friend wife husband son daughter mother father mom dad brother sister boyfriend girlfriend partner cousin uncle aunt nephew niece grandson granddaughter grandmother grandfather boss tenant landlord doctor lawyer attorney agent representative applicant candidate student teacher nurse officer spoke talked married hired fired thank love loves by with'.split(' '));
 const PERSON_AFTER = new Set('said says told wrote asked replied stated explained emailed thinks thought believes wants needs lives lived works worked born died married smiled laughed agreed signed called texted shouted yelled whispered screamed cried spent listed went came gave took met sent received bought sold paid owes owed felt knew sang played admitted announced confirmed denied insisted promised refused resigned retired testified'.split(' '));
-const PERSON_PHRASES: ReadonlySet<string> = new Set(['last name', 'first name', 'full name', 'your name', 'maiden name', 'name is', 'name was', 'names are', 'i am', "i'm", 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to']);
+const PERSON_PHRASES: ReadonlySet<string> = new Set(['according to', 'named him', 'named her', 'called him', 'called her', 'calls me', 'last name', 'first name', 'full name', 'your name', 'maiden name', 'name is', 'name was', 'names are', 'i am', "i'm", 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to']);
 const PLACE_BEFORE = new Set('in at from to near into across around toward towards outside inside throughout within visit visited visiting'.split(' '));
 const PLACE_PHRASES: ReadonlySet<string> = new Set(['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in']);
 // Words right after a name that make it an organisation ("the Acme website", "Acme's CEO").
@@ -210,10 +210,24 @@ export function detectNames(text: string): Candidate[] {
   return found;
 }
 
-/** "eva kleist": a known given name and a known surname, both in lower case, neither a word. */
+const NAME_INTRO: ReadonlySet<string> = new Set(['name is', 'name was', 'named', 'called', 'call me', 'names are']);
+
+/**
+ * "eva kleist": a known given name and a known surname, both in lower case, neither a word;
+ * "my name is vitoria": one lower-case word that a name phrase introduces.
+ */
 function lowerCaseNames(text: string, tokens: readonly Token[], found: Candidate[]): void {
-  for (let k = 0; k + 1 < tokens.length; k++) {
+  for (let k = 0; k < tokens.length; k++) {
     const a = tokens[k]!;
+    if (!a.cap && !a.upper && k >= 2 && !COMMON_WORDS.has(a.folded) && a.folded.length > 2) {
+      const p1 = tokens[k - 1]!.folded;
+      const p2 = `${tokens[k - 2]!.folded} ${p1}`;
+      if ((NAME_INTRO.has(p1) || NAME_INTRO.has(p2)) && text.slice(tokens[k - 1]!.end, a.start) === ' ') {
+        found.push({ start: a.start, end: a.end, label: 'PERSON', score: isKnownName(fold(a.text)) ? 0.7 : 0.55 });
+        continue;
+      }
+    }
+    if (k + 1 >= tokens.length) break;
     if (a.cap || a.upper || !a.first) continue;
     const b = tokens[k + 1]!;
     if (b.cap || b.upper || text.slice(a.end, b.start) !== ' ' || COMMON_WORDS.has(b.folded) || !isKnownName(fold(b.text))) continue;
@@ -352,7 +366,9 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   const before = wordsBefore(text, start, 3);
   const after = wordsAfter(text, end, 2);
   const prev = before[before.length - 1] ?? '';
-  const personCue = honorific || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
+  // A speaker at the start of a line in a dialogue or transcript: "Nadia: Who are you?"
+  const speaker = words.length <= 3 && text[end] === ':' && text[end + 1] !== '/' && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
+  const personCue = honorific || speaker || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
   const strongPlaceCue = endsWithPhrase(before, PLACE_PHRASES);
   const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0;
   const possessive = /^['’]s\b/.test(text.slice(end, end + 3));
