@@ -367,7 +367,7 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   const after = wordsAfter(text, end, 2);
   const prev = before[before.length - 1] ?? '';
   // A speaker at the start of a line in a dialogue or transcript: "Nadia: Who are you?"
-  const speaker = words.length <= 3 && text[end] === ':' && text[end + 1] !== '/' && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
+  const speaker = words.length <= 3 && !words.some((t) => WORDISH.test(t.folded)) && text[end] === ':' && text[end + 1] !== '/' && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
   const personCue = honorific || speaker || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
   const strongPlaceCue = endsWithPhrase(before, PLACE_PHRASES);
   const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0;
@@ -413,6 +413,8 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   }
   if (orgCue && !personCue && place < 0.8 && person < 0.85) org = Math.max(0.6, person + 0.05);
   if (brandShape && !personCue && !words[0]!.first && !words[0]!.last) org = Math.max(org, 0.55);
+  // "the Packager", "a Director": a lone word after an article is a title or a thing.
+  if (words.length === 1 && (prev === 'the' || prev === 'a' || prev === 'an') && !honorific) person = Math.min(person, 0.3);
   // A lone capitalised word of a sentence that is no known name is just a sentence start.
   if (words.length === 1 && words[0]!.sentenceStart && !words[0]!.first && !personCue) person = Math.min(person, 0.3);
 

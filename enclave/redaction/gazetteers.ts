@@ -146,6 +146,7 @@ export const PLACE_PREFIXES: ReadonlySet<string> = new Set(words('north south ea
 const EXTRA_COMMON = words(
   'the a an this that these those my your our their his her its it we you they he she i me us them who what when where why how which there here ' +
     "i'm i'll i've i'd im ive it's that's there's let's don't can't won't isn't " +
+    'fax tel cell desk bot chatbot assistant agent operator support helpdesk moderator host guest speaker caller interviewer interviewee narrator q a ' +
     'hi hello hey dear thanks thank please regards best sincerely cheers yes no ok okay sure sorry welcome ' +
     'mr mrs ms dr re fwd fw subject note notes tip important urgent warning error errors info information debug trace fatal critical notice alert ' +
     'exception failed failure success successful started starting stopped stopping running completed pending queued timeout retry retrying ' +
