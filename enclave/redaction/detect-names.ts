@@ -250,7 +250,7 @@ function promoteEnumerations(text: string, found: Candidate[]): void {
     while (e + 1 < found.length && LIST_GAP.test(text.slice(found[e]!.end, found[e + 1]!.start))) e++;
     const members = found.slice(k, e + 1);
     if (members.length >= 2) {
-      const people = members.filter((m) => m.label === 'PERSON' && m.score >= 0.35).length;
+      const people = members.filter((m) => m.label === 'PERSON' && m.score >= 0.2).length;
       const strong = members.some((m) => m.label === 'PERSON' && m.score >= 0.5);
       const confidentOther = members.some((m) => m.label !== 'PERSON' && m.score >= 0.75);
       if (strong && !confidentOther && people * 2 >= members.length) {
@@ -341,7 +341,9 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
     const placePrefix = PLACE_PREFIXES.has(t.folded) && k + 1 < run.length && !run[k + 1]!.common;
     // "Mrs. Baker": after an honorific even an ordinary word is a name.
     const afterHonorific = honorific && piece.length === 0;
-    if (t.common && !placePrefix && !afterHonorific && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
+    // "Tom Hill": an ordinary word that is also a census surname, right after a given name.
+    const surnameAfterFirst = t.known && k > from && run[k - 1]!.first && !run[k - 1]!.common;
+    if (t.common && !placePrefix && !afterHonorific && !surnameAfterFirst && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
       flush();
       continue;
     }
@@ -413,6 +415,10 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   }
   if (orgCue && !personCue && place < 0.8 && person < 0.85) org = Math.max(0.6, person + 0.05);
   if (brandShape && !personCue && !words[0]!.first && !words[0]!.last) org = Math.max(org, 0.55);
+  if (humps && CODE_WORDS.has(humps[2]!.toLowerCase())) {
+    person = 0;
+    org = 0;
+  }
   // "the Packager", "a Director": a lone word after an article is a title or a thing.
   if (words.length === 1 && (prev === 'the' || prev === 'a' || prev === 'an') && !honorific) person = Math.min(person, 0.3);
   // A lone capitalised word of a sentence that is no known name is just a sentence start.
@@ -420,7 +426,7 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
 
   // "Leokadia Trail", "Eriksson Bridge": a street name without its number (not "Tom Hill").
   const lastWord = words[words.length - 1]!;
-  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded.replace(/\.$/, '')) && !honorific && !(words[0]!.first && lastWord.last)) {
+  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded.replace(/\.$/, '')) && !honorific && !(words[0]!.first && (lastWord.last || lastWord.known))) {
     found.push({ start, end, label: 'ADDRESS', score: placeCue ? 0.65 : 0.55 });
     return;
   }

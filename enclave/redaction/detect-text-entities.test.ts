@@ -89,3 +89,50 @@ describe('PERSON, LOCATION, ORGANIZATION', () => {
     expect(labelled('STATUS: PAYMENT FAILED', detectNames('STATUS: PAYMENT FAILED'))).toEqual([]);
   });
 });
+
+describe('cues that generalise', () => {
+  const names = (text: string) => labelled(text, detectNames(text));
+
+  it('reads the members of a list as people when most of them are', () => {
+    expect(names('The founders were Zelinda, Michael and Ortwin.')).toEqual([
+      ['Zelinda', 'PERSON'],
+      ['Michael', 'PERSON'],
+      ['Ortwin', 'PERSON'],
+    ]);
+  });
+  it('does not turn a list of places into people', () => {
+    expect(names('We flew to Paris, Michael and Rome.').filter(([, l]) => l === 'LOCATION').map(([v]) => v)).toEqual(['Paris', 'Rome']);
+  });
+  it('reads a dialogue speaker as a person but not a role label', () => {
+    expect(names('Yolanthe: Where were you?\nBot: What is the account number?')).toEqual([['Yolanthe', 'PERSON']]);
+  });
+  it('finds lower-case names after a name phrase or as given name + surname', () => {
+    expect(names('hi, my name is zorblatt and my friend is maria gonzalez')).toEqual([
+      ['zorblatt', 'PERSON'],
+      ['maria gonzalez', 'PERSON'],
+    ]);
+  });
+  it('does not read a title after an article as a name', () => {
+    expect(names('Ana Lima, the Packager, said hello.')).toEqual([['Ana Lima', 'PERSON']]);
+  });
+  it('finds an organisation from its description or a trailing word', () => {
+    expect(names('Quintessa is a German multinational.')).toEqual([['Quintessa', 'ORGANIZATION']]);
+    expect(names('According to the Brightwell website, prices rose.')).toEqual([['Brightwell', 'ORGANIZATION']]);
+  });
+  it('reads a capitalised name ending in a street word as a street', () => {
+    expect(names('Meet me at the corner of Leokadia Trail.')).toEqual([['Leokadia Trail', 'ADDRESS']]);
+  });
+  it('keeps a person whose surname is also a street word', () => {
+    expect(names('Yesterday Tom Hill called.')).toEqual([['Tom Hill', 'PERSON']]);
+  });
+  it('does not read code identifiers as brands', () => {
+    expect(names('Thrown by OrderService in PaymentController')).toEqual([]);
+  });
+});
+
+describe('postal codes and named streets', () => {
+  it('finds a postal code that a cue introduces and a numberless street after "on"', () => {
+    const text = 'ZIP: 10115. The shop is on Linden Avenue today.';
+    expect(labelled(text, detectAddresses(text)).map(([v]) => v)).toEqual(['10115', 'Linden Avenue']);
+  });
+});
