@@ -77,6 +77,8 @@ const isType = (w: Word) => STREET_TYPES.has(w.key);
 // Street words that come before the name ("rue de la Paix", "Via Roma", "Calle Mayor").
 const TYPE_FIRST = new Set('rue avenue av boulevard bd chemin allee impasse place quai cours via viale piazza corso vicolo largo calle avenida av carrera paseo camino plaza ronda rua travessa praca estrada ulica ul utca ulice strada route rte'.split(' '));
 const isTypeFirst = (w: Word) => TYPE_FIRST.has(w.key);
+// Street words written in lower case after the name in their languages ("Storgata gate 5", "Fő utca 2").
+const FOREIGN_TYPES = new Set('gate gata gatan vej vei veien vägen gade straat laan utca ulica ut út tér ter katu tie strasse straße gasse weg platz allee'.split(' '));
 const isNameWord = (w: Word) => w.cap || PARTICLES.has(w.key) || /^\d/.test(w.text);
 const hasCompoundSuffix = (w: Word) => w.cap && STREET_SUFFIXES.some((s) => w.key.length > s.length + 2 && w.key.endsWith(fold(s.replace(/\.$/, ''))));
 
@@ -117,7 +119,7 @@ function streetCore(text: string, start: number, end: number): [number, number, 
       return [lead ? last.start - lead[1]!.length : last.start, end, 0.75];
     }
     // Baker Street 221b
-    if (isType(last) && last.cap && m >= 2 && before[m - 2]!.cap && !COMMON_WORDS.has(before[m - 2]!.key)) {
+    if (isType(last) && (last.cap || isTypeFirst(last) || FOREIGN_TYPES.has(last.key)) && m >= 2 && before[m - 2]!.cap && !COMMON_WORDS.has(before[m - 2]!.key)) {
       let s = m - 2;
       while (s > 0 && before[s - 1]!.cap && m - s < 4) s--;
       return [before[s]!.start, end, 0.75];
@@ -130,7 +132,8 @@ function streetCore(text: string, start: number, end: number): [number, number, 
   return undefined;
 }
 // Between address parts: a comma, or a line break (a blank line too), with spaces around.
-const SEPARATOR = /[ \t]*,?[ \t]*(\r?\n(?:[ \t]*\r?\n)?)?[ \t]*,?[ \t]*/y;
+// Quoted e-mail lines start with "> ".
+const SEPARATOR = /[ \t]*,?[ \t]*(\r?\n(?:[ \t>]*\r?\n)?)?[ \t>]*,?[ \t]*/y;
 const STEPS: readonly RegExp[] = [
   new RegExp(`(?:${UNIT})(?![\\p{L}\\p{N}])`, 'uy'),
   /\d{5}(?:-\d{4})?(?![\p{L}\p{N}])/uy,
@@ -138,6 +141,7 @@ const STEPS: readonly RegExp[] = [
   /\d{3,6}(?![\p{L}\p{N}])(?![ \t.\-]\d)/uy,
   /(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)(?![\p{L}\p{N}])/uy,
 ];
+const BUILDING = /\d{1,5}[A-Za-z]?\.?(?![\p{L}\p{N}])(?![ \t]*\d)/uy;
 const PLACE_WORDS = /[\p{Lu}][\p{L}\p{M}'’.\-]*(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|de|la|del|am|an|der|sur|upon|on|en|im))*/uy;
 
 function isPlace(words: string): boolean {
@@ -158,7 +162,13 @@ function extend(text: string, end: number): number {
     // Words run on only after a separator: "12 Main St Springfield" is rare, "12 Main St, Springfield" is not.
     const separated = from > at && (newline || sep![0].includes(',') || /^[ \t]+$/.test(sep![0]));
     let next = -1;
-    for (const step of STEPS) {
+    // "ul. Słowicza 10": the building number right after the street name, on the same line.
+    if (steps === 0 && !newline && from > at) {
+      BUILDING.lastIndex = from;
+      const b = BUILDING.exec(text);
+      if (b) next = from + b[0].length;
+    }
+    if (next < 0) for (const step of STEPS) {
       step.lastIndex = from;
       const m = step.exec(text);
       if (m) {

@@ -57,7 +57,7 @@ const PERSON_BEFORE = new Set('says said asks asked writes wrote kid child baby 
 const PERSON_AFTER = new Set('said says told wrote asked replied stated explained emailed thinks thought believes wants needs lives lived works worked born died married smiled laughed agreed signed called texted shouted yelled whispered screamed cried spent listed went came gave took met sent received bought sold paid owes owed felt knew sang played admitted announced confirmed denied insisted promised refused resigned retired testified'.split(' '));
 const PERSON_PHRASES: ReadonlySet<string> = new Set(['according to', 'named him', 'named her', 'called him', 'called her', 'calls me', 'last name', 'first name', 'full name', 'your name', 'maiden name', 'name is', 'name was', 'names are', 'i am', "i'm", 'im', 'this is', 'is named', 'was named', 'known as', 'goes by', 'signed by', 'written by', 'reported by', 'approved by', 'assigned to', 'on behalf of', 'attention of', 'my name', 'his name', 'her name', 'call me', 'speak to', 'speak with', 'talk to', 'talk with', 'spoke with', 'spoke to']);
 const PLACE_BEFORE = new Set('in at from to near into across around toward towards outside inside throughout within visit visited visiting'.split(' '));
-const PLACE_PHRASES: ReadonlySet<string> = new Set(['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in']);
+const PLACE_PHRASES: ReadonlySet<string> = new Set(['lives in', 'live in', 'living in', 'lived in', 'located in', 'based in', 'born in', 'moved to', 'move to', 'moving to', 'city of', 'town of', 'village of', 'state of', 'capital of', 'flew to', 'fly to', 'travel to', 'traveled to', 'travelled to', 'trip to', 'headquartered in', 'resides in', 'reside in', 'relocated to', 'native of', 'region of', 'country of', 'province of', 'county of', 'north of', 'south of', 'east of', 'west of', 'suburb of', 'outskirts of', 'streets of', 'citizen of', 'arrived in', 'stayed in', 'grew up in', 'raised in', 'office in', 'offices in', 'shipping to', 'ship to', 'deliver to', 'delivered to', 'address in', 'originally from', 'here from', 'am in', "i'm in", 'we are in', 'year in', 'arrived at', 'landed in', 'home city', 'home town', 'hometown', 'city', 'town', 'village', 'the city', 'the town', 'hometown of', 'trip to', 'visit to', 'holiday in', 'vacation in']);
 // Words right after a name that make it an organisation ("the Acme website", "Acme's CEO").
 const ORG_AFTER = new Set('office offices website site headquarters hq employees staff shares stock ceo cto cfo founder founders board branch branches subsidiary customers clients app platform team'.split(' '));
 // "Acme is a German multinational", "Acme, a startup"
@@ -206,8 +206,23 @@ export function detectNames(text: string): Candidate[] {
     while (i < tokens.length && tokens[i]!.start < coveredUntil) i++;
   }
   lowerCaseNames(text, tokens, found);
+  capitalisedPlaces(text, tokens, found);
   promoteEnumerations(text, found);
   return found;
+}
+
+/** "flew to TROMSØ": an all-capitals word (or two) right after a strong place phrase. */
+function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candidate[]): void {
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (!t.upper || t.place || t.common || t.first || t.last || t.folded.length < 3) continue;
+    if (found.some((f) => f.start <= t.start && t.start < f.end)) continue;
+    if (!endsWithPhrase(wordsBefore(text, t.start, 3), PLACE_PHRASES)) continue;
+    let end = t.end;
+    const next = tokens[k + 1];
+    if (next && next.upper && !next.common && text.slice(t.end, next.start) === ' ') end = next.end;
+    found.push({ start: t.start, end, label: 'LOCATION', score: 0.55 });
+  }
 }
 
 const NAME_INTRO: ReadonlySet<string> = new Set(['name is', 'name was', 'named', 'called', 'call me', 'names are']);

@@ -136,3 +136,15 @@ describe('postal codes and named streets', () => {
     expect(labelled(text, detectAddresses(text)).map(([v]) => v)).toEqual(['10115', 'Linden Avenue']);
   });
 });
+
+describe('places after strong place phrases', () => {
+  it('reads an unknown all-capitals word as a place only after a strong place phrase', () => {
+    const flew = 'Mr. Ortega flew to KVARNBY on Monday.';
+    expect(labelled(flew, detectNames(flew))).toContainEqual(['KVARNBY', 'LOCATION']);
+    expect(labelled('Status KVARNBY on Monday.', detectNames('Status KVARNBY on Monday.'))).toEqual([]);
+  });
+  it('continues an address over quoted e-mail lines and a building number', () => {
+    const text = '> 31 ul. Słowicza 10\n> Apt. 36\n> Wrocław';
+    expect(labelled(text, detectAddresses(text)).map(([v]) => v)).toEqual(['31 ul. Słowicza 10\n> Apt. 36\n> Wrocław']);
+  });
+});
