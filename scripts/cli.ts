@@ -76,6 +76,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
     load: () => import('./dev-model/dev-model-command.ts'),
   },
+  // redaction
+  redact: {
+    usage: 'cloister redact [--jsonl] [--entities LIST] [--threshold X]',
+    summary: 'detect PII in text on stdin; prints {spans, redacted}, or with --jsonl one {id, spans} per {id, text} line',
+    load: () => import('./redact.ts'),
+  },
 };
 
 export function usage(): string {

@@ -16,6 +16,7 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // attestation
   attestation: async () => (await import('./attestation.ts')).benchmark,
   // redaction
+  redaction: async () => (await import('./redaction.ts')).benchmark,
   // channel
   // policies
   policy: async () => (await import('./policy.ts')).benchmark,
