@@ -54,6 +54,22 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'print the PCRs (0, 1, 2) a client should pin for this build',
     load: () => import('./measure.ts'),
   },
+  // KMS (enclave/kms, scripts/dev-kms)
+  'kms open-envelope': {
+    usage: 'cloister kms open-envelope --key KEY.pem FILE [--json] [--parts]',
+    summary: 'open a KMS CiphertextForRecipient (CMS) with an RSA key; --parts prints its encrypted key, IV and ciphertext',
+    load: () => import('./kms-open-envelope.ts'),
+  },
+  seal: {
+    usage: 'cloister seal --kms URL --key-id ID --collection NAME [--classification LEVEL] [--region REGION] DIR OUT',
+    summary: 'seal a folder of text, Markdown and JSON-lines documents into a collection only an attested enclave can open',
+    load: () => import('./seal.ts'),
+  },
+  'dev-kms': {
+    usage: 'cloister dev-kms --data-dir DIR [--port N] [--region REGION] [--root-pem FILE]',
+    summary: 'run the dev KMS (a development stand-in for AWS KMS, key material in the clear under DIR) on loopback',
+    load: () => import('./dev-kms/dev-kms-command.ts'),
+  },
   // dev model (scripts/dev-model)
   'dev-model': {
     usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
@@ -85,6 +101,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     usage: 'cloister receipt verify FILE [--trust FILE] [--json]',
     summary: 'check evidence {attestation, receipt, request, output} offline at the receipt time',
     load: () => import('../client/cli/receipt-verify.ts'),
+  },
+  // redaction
+  redact: {
+    usage: 'cloister redact [--jsonl] [--entities LIST] [--threshold X]',
+    summary: 'detect PII in text on stdin; prints {spans, redacted}, or with --jsonl one {id, spans} per {id, text} line',
+    load: () => import('./redact.ts'),
   },
 };
 
