@@ -36,6 +36,8 @@ describe('createEnclaveLink', () => {
   it('returns the attestation document the enclave made for the nonce', async () => {
     const enclave = await world.startEnclave();
     const link = createEnclaveLink({ endpoint: enclave.endpoint });
+    await link.connect();
+    expect(link.state()).toBe('connected');
     const document = await link.attest({ nonce: new Uint8Array(16).fill(1) }, { timeoutMs: 5_000 });
     expect(document.byteLength).toBeGreaterThan(1000);
     expect(link.state()).toBe('connected');
@@ -57,6 +59,7 @@ describe('createEnclaveLink', () => {
 
   it('fails with ERR_HOST_ENCLAVE_UNAVAILABLE when no enclave listens', async () => {
     const link = createEnclaveLink({ endpoint: `unix:${world.dir}/nobody.sock` });
+    await expect(link.connect()).rejects.toMatchObject({ code: 'ERR_HOST_ENCLAVE_UNAVAILABLE' });
     await expect(link.attest({ nonce: new Uint8Array(16) }, { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ERR_HOST_ENCLAVE_UNAVAILABLE' });
     expect(link.state()).toBe('disconnected');
     await link.close();

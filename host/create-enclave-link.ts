@@ -30,8 +30,6 @@ export function createEnclaveLink(options: EnclaveLinkOptions): EnclaveLink {
     connections: options.connections ?? 2,
     reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 },
   });
-  // Open the pool eagerly so /healthz reports the truth from the start; failures are retried on use.
-  client.connect().catch(() => {});
 
   async function call(type: string, body: unknown, field: 'document' | 'response', timeoutMs: number): Promise<Uint8Array> {
     let answer: unknown;
@@ -51,6 +49,7 @@ export function createEnclaveLink(options: EnclaveLinkOptions): EnclaveLink {
     state(): LinkState {
       return client.stats().connected > 0 ? 'connected' : 'disconnected';
     },
+    connect: () => client.connect().catch((cause: unknown) => Promise.reject(new EnclaveUnavailableError({ cause }))),
     close: () => client.close(),
   };
 }

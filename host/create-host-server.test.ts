@@ -29,6 +29,7 @@ function fakeLink(): FakeLink {
       return new Uint8Array([...frame.request].reverse());
     },
     state: () => link.linkState,
+    connect: async () => {},
     close: async () => {},
   };
   return link;

@@ -24,5 +24,7 @@ export interface EnclaveLink {
   attest(frame: AttestFrame, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
   invoke(frame: InvokeFrame, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
   state(): LinkState;
+  /** Opens the connection now; rejects with ERR_HOST_ENCLAVE_UNAVAILABLE (requests retry on their own). */
+  connect(): Promise<void>;
   close(): Promise<void>;
 }

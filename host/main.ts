@@ -51,6 +51,8 @@ async function main(): Promise<void> {
     ...(values['body-limit'] ? { bodyLimit: Number(values['body-limit']) } : {}),
     ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
   });
+  // Connect before announcing readiness, so /healthz is truthful from the first request.
+  await link.connect().catch(() => app.log.warn('the enclave is not reachable yet; requests will retry the connection'));
   const address = await app.listen({ port, host: values.listen });
   process.stdout.write(`ready ${address}\n`);
 

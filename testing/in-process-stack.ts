@@ -81,6 +81,7 @@ export async function createTestWorld(): Promise<TestWorld> {
       const stream = new PassThrough();
       stream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
       const link = createEnclaveLink({ endpoint });
+      await link.connect().catch(() => {});
       const app = await createHostServer({ link, apiKeys: [], logStream: stream, ...options });
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       const close = async () => {
