@@ -19,6 +19,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // channel
   // protocol
   hpke: async () => (await import('./hpke.ts')).benchmark,
+  // sealed store
+  'sealed-store': async () => (await import('./sealed-store.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {
