@@ -20,6 +20,8 @@ export interface HostileBlobStore extends BlobStore {
   slotVersions(address: BlobAddress): Uint8Array[];
   /** Every entry of a log the host was asked to write, by position. */
   logEntries(address: BlobAddress): Uint8Array[];
+  /** The address of the last slot written (storage keys of checkpoints are opaque to the host). */
+  lastSlotAddress(): BlobAddress;
 }
 
 const id = (a: BlobAddress) => `${a.namespace}\u0000${a.kind}\u0000${a.key}`;
@@ -28,10 +30,15 @@ export function createHostileBlobStore(inner: BlobStore): HostileBlobStore {
   const rules: HostileRules = {};
   const slots = new Map<string, Uint8Array[]>();
   const logs = new Map<string, Uint8Array[]>();
+  let lastSlot: BlobAddress | undefined;
   return {
     rules,
     slotVersions: (a) => [...(slots.get(id(a)) ?? [])],
     logEntries: (a) => [...(logs.get(id(a)) ?? [])],
+    lastSlotAddress: () => {
+      if (lastSlot === undefined) throw new Error('no slot was written');
+      return lastSlot;
+    },
     async readSlot(a) {
       const record = await inner.readSlot(a);
       return rules.slot === undefined ? record : rules.slot(a, record);
@@ -39,6 +46,7 @@ export function createHostileBlobStore(inner: BlobStore): HostileBlobStore {
     async writeSlot(a, expectedVersion, bytes) {
       const version = await inner.writeSlot(a, expectedVersion, bytes);
       slots.set(id(a), [...(slots.get(id(a)) ?? []), Uint8Array.from(bytes)]);
+      lastSlot = { ...a };
       return version;
     },
     async appendLog(a, position, bytes) {

@@ -3,7 +3,7 @@
  *
  * HKDF-SHA256 with a fixed salt and one `info` label per purpose, so that no key serves two
  * purposes: one AEAD key per (kind, epoch) — a leaked audit key opens no checkpoint — one binding
- * key per epoch, and a key id that names the root key in blob headers without revealing it.
+ * key per epoch, one key that makes storage keys opaque, and a key id that names the root key in blob headers without revealing it.
  * An epoch is a rotation counter: rotating means sealing under a new epoch while still accepting
  * the old ones for reading.
  */
@@ -21,6 +21,8 @@ export interface SealingKeys {
   aeadKey(kind: string, epoch: number): Buffer;
   /** HMAC-SHA256 key for the binding of a blob to its address, for one epoch. */
   bindingKey(epoch: number): Buffer;
+  /** HMAC-SHA256 key that turns graph positions into opaque storage keys (the same in every epoch). */
+  readonly addressKey: Buffer;
 }
 
 export function deriveSealingKeys(rootKey: Uint8Array): SealingKeys {
@@ -40,5 +42,6 @@ export function deriveSealingKeys(rootKey: Uint8Array): SealingKeys {
     keyId: new Uint8Array(derive('key-id', KEY_ID_BYTES)),
     aeadKey: (kind, epoch) => cached(`aead/${kind}/epoch/${epoch}`),
     bindingKey: (epoch) => cached(`binding/epoch/${epoch}`),
+    addressKey: derive('address', 32),
   };
 }

@@ -33,11 +33,8 @@ const canary = 'Patient canary-7f3a SSN 078-05-1120';
 const input: SlotRef = { kind: 'run-input', runId: 'run_1' };
 const checkpoint = (position: string, runId = 'run_1'): SlotRef => ({ kind: 'checkpoint', runId, position });
 const events: LogRef = { kind: 'run-events', name: 'run_1' };
-const slotAddress = (ref: SlotRef): BlobAddress => ({
-  namespace,
-  kind: ref.kind,
-  key: ref.position === undefined ? ref.runId : `${ref.runId}/${ref.position}`,
-});
+// Where run inputs and run states live; checkpoints' storage keys are opaque (see `putAt`).
+const slotAddress = (ref: SlotRef): BlobAddress => ({ namespace, kind: ref.kind, key: ref.runId });
 const logAddress = (ref: LogRef): BlobAddress => ({ namespace, kind: ref.kind, key: ref.name });
 const same = (a: BlobAddress, b: BlobAddress) => a.namespace === b.namespace && a.kind === b.kind && a.key === b.key;
 
@@ -53,6 +50,12 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
     store = open();
   });
   afterEach(() => opened.cleanup());
+
+  /** Puts a slot and returns the address the host stored it under. */
+  async function putAt(ref: SlotRef, value: string, expectedVersion = 0): Promise<BlobAddress> {
+    await store.putSlot(ref, text(value), expectedVersion);
+    return host.lastSlotAddress();
+  }
 
   async function appendAll(ref: LogRef, count: number, into = store): Promise<void> {
     for (let i = 0; i < count; i++) await into.append(ref, text(`event ${i}`));
@@ -96,6 +99,13 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
       const head = await store.head(events);
       expect(head.length).toBe(5);
       expect(await open().verifyLog(events)).toEqual(head);
+    });
+
+    it('stores checkpoints under keys that show the run but not the graph position', async () => {
+      const at = await putAt(checkpoint('map[alice]'), 'x');
+      expect(at.key).toMatch(/^run_1\/[0-9a-f]{32}$/);
+      const again = await putAt(checkpoint('map[bob]'), 'y');
+      expect(again.key).not.toBe(at.key);
     });
 
     it('stores nothing the host could read', async () => {
@@ -149,8 +159,8 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
     });
 
     it('rejects any mutation of a stored slot blob (property)', async () => {
-      await store.putSlot(checkpoint('generate'), text('a checkpoint worth protecting'), 0);
-      const original = host.slotVersions(slotAddress(checkpoint('generate')))[0]!;
+      const at = await putAt(checkpoint('generate'), 'a checkpoint worth protecting');
+      const original = host.slotVersions(at)[0]!;
       const mutation = fc.oneof(
         fc.record({ op: fc.constant('flip' as const), at: fc.nat({ max: original.length - 1 }), mask: fc.integer({ min: 1, max: 255 }) }),
         fc.record({ op: fc.constant('truncate' as const), at: fc.nat({ max: original.length - 1 }) }),
@@ -191,18 +201,18 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
 
   describe('swapping', () => {
     it('rejects a checkpoint served in place of another position', async () => {
-      await store.putSlot(checkpoint('retrieve'), text('docs'), 0);
-      await store.putSlot(checkpoint('generate'), text('answer'), 0);
-      const other = host.slotVersions(slotAddress(checkpoint('retrieve')))[0]!;
-      host.rules.slot = (a, record) => (same(a, slotAddress(checkpoint('generate'))) ? { version: 1, bytes: other } : record);
+      const retrieveAt = await putAt(checkpoint('retrieve'), 'docs');
+      const generateAt = await putAt(checkpoint('generate'), 'answer');
+      const other = host.slotVersions(retrieveAt)[0]!;
+      host.rules.slot = (a, record) => (same(a, generateAt) ? { version: 1, bytes: other } : record);
       await expect(store.getSlot(checkpoint('generate'))).rejects.toBeInstanceOf(SealedSwappedError);
     });
 
     it('rejects a checkpoint of one item served for another item of the same node', async () => {
-      await store.putSlot(checkpoint('map[0]'), text('zero'), 0);
-      await store.putSlot(checkpoint('map[1]'), text('one'), 0);
-      const other = host.slotVersions(slotAddress(checkpoint('map[0]')))[0]!;
-      host.rules.slot = (a, record) => (same(a, slotAddress(checkpoint('map[1]'))) ? { version: 1, bytes: other } : record);
+      const zeroAt = await putAt(checkpoint('map[0]'), 'zero');
+      const oneAt = await putAt(checkpoint('map[1]'), 'one');
+      const other = host.slotVersions(zeroAt)[0]!;
+      host.rules.slot = (a, record) => (same(a, oneAt) ? { version: 1, bytes: other } : record);
       await expect(store.getSlot(checkpoint('map[1]'))).rejects.toBeInstanceOf(SealedSwappedError);
     });
 
@@ -417,8 +427,8 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
   describe('errors', () => {
     it('puts no run id, graph position or plaintext in any error message', async () => {
       const secretRun: SlotRef = { kind: 'checkpoint', runId: 'run_canary7f3a', position: 'map[alice]' };
-      await store.putSlot(secretRun, text(canary), 0);
-      const other = host.slotVersions(slotAddress(secretRun))[0]!;
+      const secretAt = await putAt(secretRun, canary);
+      const other = host.slotVersions(secretAt)[0]!;
       const messages: string[] = [];
       host.rules.slot = () => ({ version: 1, bytes: other });
       messages.push(await store.getSlot(checkpoint('generate', 'run_canary7f3a')).then(() => 'no error', (e: Error) => e.message));

@@ -14,6 +14,7 @@
  * The backend is the host's `BlobStore` — in process for tests, over the channel in production —
  * and is never trusted: everything it returns is checked before it is believed.
  */
+import { createHmac } from 'node:crypto';
 import type { BlobAddress, BlobStore } from '../../protocol/blob-store/blob-store.ts';
 import { MAX_LOG_READ } from '../../protocol/blob-store/blob-store.ts';
 import { BlobStoreConflictError } from '../../protocol/blob-store/errors.ts';
@@ -86,6 +87,8 @@ interface KnownHead {
 }
 
 const zeroHash = new Uint8Array(HASH_BYTES);
+// Only plain address fields cross to the host (the channel serialises what it is given).
+const storageAddress = (a: BlobAddress): BlobAddress => ({ namespace: a.namespace, kind: a.kind, key: a.key });
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 const namespacePattern = /^[\x21-\x7e]{1,512}$/;
@@ -118,7 +121,14 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
   // One operation per log at a time, so the remembered head moves forward only.
   const queues = new Map<string, Promise<unknown>>();
 
-  const slotAddress = (ref: SlotRef): BlobAddress => ({ namespace, kind: ref.kind, key: slotKey(ref) });
+  // The host sees run ids (it routes and lists runs by them) but not graph positions: an item key
+  // may come from data, so a checkpoint is stored under an HMAC of its position.
+  const opaque = (position: string) => createHmac('sha256', keys.addressKey).update(position, 'utf8').digest('hex').slice(0, 32);
+  const slotAddress = (ref: SlotRef): BlobAddress & { readonly logical: string } => {
+    const logical = slotKey(ref);
+    const key = ref.kind === 'checkpoint' ? `${ref.runId}/${opaque(ref.position!)}` : logical;
+    return { namespace, kind: ref.kind, key, logical };
+  };
   const logAddress = (ref: LogRef): BlobAddress => ({ namespace, kind: ref.kind, key: logKey(ref) });
   const id = (a: BlobAddress) => `${a.kind}\u0000${a.key}`;
 
@@ -229,8 +239,8 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
         // Writing over a version older than one already seen would fork the slot's history.
         if (expectedVersion < (slotVersions.get(id(a)) ?? 0)) throw new BlobStoreConflictError({ kind: a.kind, what: 'slot' });
         const version = expectedVersion + 1;
-        const sealed = sealBlob(keys, { context: { namespace, kind: ref.kind, key: a.key }, epoch, sequence: version, previous: zeroHash, plaintext });
-        await backend.writeSlot(a, expectedVersion, sealed);
+        const sealed = sealBlob(keys, { context: { namespace, kind: ref.kind, key: a.logical }, epoch, sequence: version, previous: zeroHash, plaintext });
+        await backend.writeSlot(storageAddress(a), expectedVersion, sealed);
         slotVersions.set(id(a), version);
         return { version };
       });
@@ -242,12 +252,12 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
       assertVersion('minVersion', minVersion);
       return serialised(id(a), async () => {
         const floor = Math.max(minVersion, slotVersions.get(id(a)) ?? 0);
-        const record = await backend.readSlot(a);
+        const record = await backend.readSlot(storageAddress(a));
         if (record === null) {
           if (floor > 0) throw new SealedDroppedError({ kind: a.kind });
           return null;
         }
-        const opened = openBlob(keys, acceptEpochs, { namespace, kind: ref.kind, key: a.key }, record.bytes);
+        const opened = openBlob(keys, acceptEpochs, { namespace, kind: ref.kind, key: a.logical }, record.bytes);
         if (opened.sequence < floor) {
           throw new SealedRolledBackError({ kind: a.kind, rule: `the host serves version ${opened.sequence}, this enclave knows version ${floor}` });
         }
