@@ -359,6 +359,47 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
       }
     });
 
+    it('reports a forked log to the enclave that holds the newer head', async () => {
+      let current: BlobStore = host;
+      const switchable: BlobStore = {
+        readSlot: (a) => current.readSlot(a),
+        writeSlot: (a, v, b) => current.writeSlot(a, v, b),
+        appendLog: (a, p, b) => current.appendLog(a, p, b),
+        readLog: (a, f, c) => current.readLog(a, f, c),
+        logLength: (a) => current.logLength(a),
+      };
+      const holder = createSealedStore({ backend: switchable, rootKey, namespace, epoch: 1 });
+      await appendAll(events, 4, holder);
+      const entries = host.logEntries(logAddress(events));
+      const forked = await backend.open();
+      try {
+        for (let i = 0; i < 2; i++) await forked.store.appendLog(logAddress(events), i, entries[i]!);
+        await appendAll(events, 3, createSealedStore({ backend: forked.store, rootKey, namespace, epoch: 1 }));
+        current = forked.store;
+        await expect(holder.readLog(events, 0, 4)).rejects.toBeInstanceOf(SealedRolledBackError);
+        await expect(holder.head(events)).rejects.toBeInstanceOf(SealedRolledBackError);
+        await expect(holder.append(events, text('more'))).rejects.toBeInstanceOf(SealedRolledBackError);
+      } finally {
+        await forked.cleanup();
+      }
+    });
+
+    it('reports a log spliced from two histories, even to an enclave that holds no head', async () => {
+      await appendAll(events, 4);
+      const original = host.logEntries(logAddress(events));
+      const forked = await backend.open();
+      try {
+        await forked.store.appendLog(logAddress(events), 0, original[0]!);
+        await appendAll(events, 3, createSealedStore({ backend: forked.store, rootKey, namespace, epoch: 1 }));
+        const other = await forked.store.readLog(logAddress(events), 0, 4);
+        const spliced = [original[0]!, original[1]!, other[2]!.bytes, other[3]!.bytes];
+        host.rules.log = (_a, records) => records.map((r) => ({ ...r, bytes: spliced[r.position]! }));
+        await expect(open().readLog(events, 0, 4)).rejects.toBeInstanceOf(SealedRolledBackError);
+      } finally {
+        await forked.cleanup();
+      }
+    });
+
     it('detects a rolled-back log after an enclave restart when given the head from a receipt', async () => {
       await appendAll(events, 5);
       const receiptHead = await store.head(events);
