@@ -107,6 +107,7 @@ export function sealBlob(keys: SealingKeys, input: SealInput): Uint8Array {
 export function openBlob(keys: SealingKeys, acceptEpochs: ReadonlySet<number>, context: BlobContext, sealed: Uint8Array): OpenedBlob {
   const kind = context.kind;
   const index = context.index;
+  if (!(sealed instanceof Uint8Array)) throw new SealedTamperedError({ kind, index, rule: 'it is not a sealed blob' });
   const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   if (bytes.length < HEADER_BYTES + tagBytes || !bytes.subarray(0, magic.length).equals(magic)) {
     throw new SealedTamperedError({ kind, index, rule: 'it is not a sealed blob' });

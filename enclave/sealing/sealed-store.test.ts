@@ -421,7 +421,8 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
     });
 
     it('refuses an invalid trusted head', async () => {
-      await expect(store.trustHead(events, { length: 1, hash: 'not hex' })).rejects.toBeInstanceOf(SealedConfigError);
+      await expect(store.trustHead(events, { length: 1, hash: 'not hex' })).rejects.toBeInstanceOf(SealedInvalidError);
+      await expect(store.trustHead(events, { length: 0, hash: 'ab'.repeat(32) })).rejects.toBeInstanceOf(SealedInvalidError);
     });
   });
 
@@ -453,6 +454,30 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
       const results = await Promise.allSettled([store.putSlot(state, text('a'), 1), other.putSlot(state, text('b'), 1)]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof BlobStoreConflictError)).toHaveLength(1);
+    });
+
+    it('makes the second of two concurrent appenders retry, and keeps one unbroken chain', async () => {
+      await appendAll(events, 1);
+      const other = open();
+      await other.head(events);
+      await store.head(events);
+      const results = await Promise.allSettled([store.append(events, text('a')), other.append(events, text('b'))]);
+      const lost = results.filter((r) => r.status === 'rejected');
+      expect(lost).toHaveLength(1);
+      expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(BlobStoreConflictError);
+      const loser = results[0]!.status === 'rejected' ? store : other;
+      expect(await loser.append(events, text('retried'))).toMatchObject({ position: 2 });
+      expect(await open().verifyLog(events)).toMatchObject({ length: 3 });
+      expect(read((await open().readLog(events, 2, 1))[0]?.plaintext)).toBe('retried');
+    });
+
+    it('rejects a host that answers reads with something other than records', async () => {
+      await appendAll(events, 2);
+      await store.putSlot(input, text('input'), 0);
+      host.rules.log = () => 'nonsense' as unknown as [];
+      host.rules.slot = () => ({ version: 1, bytes: 'nonsense' as unknown as Uint8Array });
+      await expect(open().readLog(events, 0, 2)).rejects.toBeInstanceOf(SealedTamperedError);
+      await expect(open().getSlot(input)).rejects.toBeInstanceOf(SealedTamperedError);
     });
 
     it('catches up on entries another enclave appended and checks their links', async () => {

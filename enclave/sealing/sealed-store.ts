@@ -19,7 +19,7 @@ import type { BlobAddress, BlobStore } from '../../protocol/blob-store/blob-stor
 import { MAX_LOG_READ } from '../../protocol/blob-store/blob-store.ts';
 import { BlobStoreConflictError } from '../../protocol/blob-store/errors.ts';
 import { deriveSealingKeys, ROOT_KEY_BYTES } from './derive-sealing-keys.ts';
-import { SealedConfigError, SealedDroppedError, SealedReorderedError, SealedRolledBackError, SealedTamperedError } from './errors.ts';
+import { SealedConfigError, SealedDroppedError, SealedInvalidError, SealedReorderedError, SealedRolledBackError, SealedTamperedError } from './errors.ts';
 import { blobHash, HASH_BYTES, openBlob, sealBlob, type BlobContext, type OpenedBlob } from './sealed-blob.ts';
 import { assertPlaintext, assertRange, assertVersion, logKey, slotKey, type LogRef, type SlotRef } from './sealed-refs.ts';
 
@@ -151,6 +151,7 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
    */
   function openEntries(a: BlobAddress, from: number, expected: number, records: readonly { bytes: Uint8Array }[]): OpenedBlob[] {
     const kind = a.kind as LogRef['kind'];
+    if (!Array.isArray(records)) throw new SealedTamperedError({ kind, index: from, rule: 'the host answered a log read with something else' });
     const opened = records.slice(0, expected).map((record, i) => {
       const context: BlobContext = { namespace, kind, key: a.key, index: from + i };
       return openBlob(keys, acceptEpochs, context, record.bytes);
@@ -253,9 +254,12 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
       return serialised(id(a), async () => {
         const floor = Math.max(minVersion, slotVersions.get(id(a)) ?? 0);
         const record = await backend.readSlot(storageAddress(a));
-        if (record === null) {
+        if (record === null || record === undefined) {
           if (floor > 0) throw new SealedDroppedError({ kind: a.kind });
           return null;
+        }
+        if (typeof record !== 'object' || !Number.isSafeInteger(record.version)) {
+          throw new SealedTamperedError({ kind: a.kind, rule: 'the host answered a slot read with something else' });
         }
         const opened = openBlob(keys, acceptEpochs, { namespace, kind: ref.kind, key: a.logical }, record.bytes);
         if (opened.sequence < floor) {
@@ -331,7 +335,7 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
     async trustHead(ref, anchor) {
       const a = logAddress(ref);
       if (typeof anchor !== 'object' || anchor === null || typeof anchor.hash !== 'string' || !/^[0-9a-f]{64}$/.test(anchor.hash)) {
-        throw new SealedConfigError({ rule: 'a trusted head needs a 64-digit lower-case hex hash' });
+        throw new SealedInvalidError({ issues: [{ path: 'head.hash', message: 'must be 64 lower-case hex digits' }] });
       }
       assertVersion('head.length', anchor.length);
       const anchorHash = new Uint8Array(Buffer.from(anchor.hash, 'hex'));
@@ -340,7 +344,7 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
         if (anchor.length === 0 || anchor.length < current.length) {
           // Older than what this enclave holds: it must be part of it, which verifyLog can check.
           if (anchor.length === 0 && !sameBytes(anchorHash, zeroHash)) {
-            throw new SealedConfigError({ rule: 'an empty log has the all-zero hash' });
+            throw new SealedInvalidError({ issues: [{ path: 'head.hash', message: 'must be all zeros for an empty log' }] });
           }
           return;
         }
