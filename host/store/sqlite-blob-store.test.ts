@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BlobStoreUnavailableError } from '../../protocol/blob-store/errors.ts';
 import { describeBlobStoreContract } from './blob-store-contract.ts';
@@ -49,6 +50,24 @@ describe('createSqliteBlobStore', () => {
       expect(error).toBeInstanceOf(StoreConfigError);
       expect((error as Error).message).not.toContain('canary');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a database another process holds the write lock on as unavailable, not as a conflict', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+    const path = join(dir, 'store.db');
+    const store = createSqliteBlobStore({ path, busyTimeoutMs: 0 });
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const address = { namespace: 'd', kind: 'run-state', key: 'run_1' };
+      await expect(store.writeSlot(address, 0, Uint8Array.of(1))).rejects.toBeInstanceOf(BlobStoreUnavailableError);
+      other.exec('ROLLBACK');
+      expect(await store.writeSlot(address, 0, Uint8Array.of(1))).toBe(1);
+    } finally {
+      other.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
