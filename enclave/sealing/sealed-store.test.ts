@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteBlobStore } from '../../host/store/sqlite-blob-store.ts';
-import type { BlobAddress, BlobStore } from '../../protocol/blob-store/blob-store.ts';
+import type { BlobAddress, BlobStore, LogRecord } from '../../protocol/blob-store/blob-store.ts';
 import { BlobStoreConflictError } from '../../protocol/blob-store/errors.ts';
 import { blobStoreBackends, type OpenedBackend } from '../../testing/blob-store-backends.ts';
 import { createHostileBlobStore, type HostileBlobStore } from '../../testing/hostile-blob-store.ts';
@@ -478,6 +478,8 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
       host.rules.slot = () => ({ version: 1, bytes: 'nonsense' as unknown as Uint8Array });
       await expect(open().readLog(events, 0, 2)).rejects.toBeInstanceOf(SealedTamperedError);
       await expect(open().getSlot(input)).rejects.toBeInstanceOf(SealedTamperedError);
+      host.rules.log = (_a, records) => records.map(() => null as unknown as LogRecord);
+      await expect(open().readLog(events, 0, 2)).rejects.toBeInstanceOf(SealedTamperedError);
     });
 
     it('catches up on entries another enclave appended and checks their links', async () => {

@@ -149,12 +149,13 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
    * Opens `records` as entries `from …` of a log and checks order, gaps and links. `expected` is
    * how many entries the host's length says the range holds.
    */
-  function openEntries(a: BlobAddress, from: number, expected: number, records: readonly { bytes: Uint8Array }[]): OpenedBlob[] {
+  function openEntries(a: BlobAddress, from: number, expected: number, records: readonly ({ bytes: Uint8Array } | null)[]): OpenedBlob[] {
     const kind = a.kind as LogRef['kind'];
     if (!Array.isArray(records)) throw new SealedTamperedError({ kind, index: from, rule: 'the host answered a log read with something else' });
     const opened = records.slice(0, expected).map((record, i) => {
       const context: BlobContext = { namespace, kind, key: a.key, index: from + i };
-      return openBlob(keys, acceptEpochs, context, record.bytes);
+      // openBlob rejects anything that is not bytes, so a null or malformed record is tampering.
+      return openBlob(keys, acceptEpochs, context, (record?.bytes ?? null) as Uint8Array);
     });
     // Order first (a swap of two entries is reordering, not a gap), then gaps.
     for (let i = 1; i < opened.length; i++) {
