@@ -87,7 +87,8 @@ export const benchmark: Benchmark = {
         '',
         'A put is one SQLite transaction; an append asks the log length, then appends in one transaction ' +
           '(the head itself is remembered in the enclave); a read asks the length, then the range. ' +
-          'Compare the sealed rows with the raw ones and with sealing alone to see what is durable commit and what is crypto.',
+          'Compare the sealed rows with the raw ones and with sealing alone to see what is durable commit and what is crypto. ' +
+          'Write latencies are fsync latencies: on a shared machine they vary by up to 10× between runs, so read the write rows as orders of magnitude.',
       ].join('\n');
       return {
         name: 'sealed-store',
