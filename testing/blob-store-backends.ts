@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { createMemoryBlobStore } from '../host/store/memory-blob-store.ts';
 import { createSqliteBlobStore } from '../host/store/sqlite-blob-store.ts';
 import type { BlobStore } from '../protocol/blob-store/blob-store.ts';
+import { createBlobStoreClient, serveBlobStoreCall } from '../protocol/blob-store/blob-store-calls.ts';
+import { decodeCbor, encodeCbor } from '../protocol/cbor.ts';
 
 export interface OpenedBackend {
   readonly store: BlobStore;
@@ -41,6 +43,22 @@ export const blobStoreBackends: readonly BackendFactory[] = [
         path,
         cleanup: async () => {
           await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    // Every call and answer encoded as CBOR, as the channel will carry them (errors pass as thrown).
+    name: 'sqlite through CBOR calls',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cloister-sealed-'));
+      const host = createSqliteBlobStore({ path: join(dir, 'store.db') });
+      const store = createBlobStoreClient(async (call) => decodeCbor(encodeCbor(await serveBlobStoreCall(host, decodeCbor(encodeCbor(call))))));
+      return {
+        store,
+        cleanup: async () => {
+          await host.close();
           rmSync(dir, { recursive: true, force: true });
         },
       };
