@@ -72,6 +72,19 @@ describe('createSqliteBlobStore', () => {
     }
   });
 
+  it('refuses a database written by a newer schema version', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+    const path = join(dir, 'store.db');
+    try {
+      const newer = new Database(path);
+      newer.pragma('user_version = 99');
+      newer.close();
+      expect(() => createSqliteBlobStore({ path })).toThrow(StoreConfigError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses calls after it is closed', async () => {
     const store = createSqliteBlobStore({ path: ':memory:' });
     await store.close();

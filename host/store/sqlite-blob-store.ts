@@ -53,24 +53,26 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
     throw new StoreConfigError({ rule: 'busyTimeoutMs must be a non-negative integer' });
   }
 
-  let db: Database.Database;
+  let opened: Database.Database | undefined;
   try {
-    db = new Database(options.path);
+    opened = new Database(options.path);
+    const db = opened;
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     const found = db.pragma('user_version', { simple: true }) as number;
     if (found > schemaVersion) {
-      db.close();
       throw new StoreConfigError({ rule: `the database has schema version ${found}, newer than this build's ${schemaVersion}` });
     }
     db.exec(schema);
     db.pragma(`user_version = ${schemaVersion}`);
   } catch (error) {
+    opened?.close();
     if (error instanceof StoreConfigError) throw error;
     // The driver's message may name the path; keep it as the cause only.
     throw new StoreConfigError({ rule: 'the database could not be opened', cause: error });
   }
+  const db = opened;
 
   const selectSlot = db.prepare<[string, string, string], { version: number; bytes: Buffer }>(
     'SELECT version, bytes FROM slots WHERE namespace = ? AND kind = ? AND key = ?',
