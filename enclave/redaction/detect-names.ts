@@ -62,6 +62,7 @@ const PLACE_PHRASES: ReadonlySet<string> = new Set(['lives in', 'live in', 'livi
 const ORG_AFTER = new Set('office offices website site headquarters hq employees staff shares stock ceo cto cfo founder founders board branch branches subsidiary customers clients app platform team'.split(' '));
 // "Acme is a German multinational", "Acme, a startup"
 const ORG_DESCRIPTION = /^(?:,|[ \t]+(?:is|was|has been|became|remains))[ \t]+(?:a|an|the)[ \t]+(?:[\p{L}-]+[ \t]+){0,3}?(?:company|multinational|firm|startup|start-up|corporation|conglomerate|brand|bank|charity|nonprofit|non-profit|organisation|organization|retailer|manufacturer|provider|agency|consultancy|publisher|insurer|airline|carrier|vendor|supplier|employer|enterprise|business|chain|platform)\b/u;
+const ORG_DESCRIPTION_HINT = /^(?:,|[ \t]+(?:is|was|has|became|remains)[ \t])/;
 const ORG_PHRASES: ReadonlySet<string> = new Set(['works at', 'work at', 'working at', 'worked at', 'works for', 'work for', 'working for', 'worked for', 'employed by', 'employed at', 'employer is', 'company is', 'joined', 'ceo of', 'cto of', 'cfo of', 'founder of', 'founded', 'president of', 'director at', 'manager at', 'engineer at', 'customer of', 'subsidiary of', 'acquired by', 'partnership with', 'contract with', 'vendor', 'supplier', 'intern at', 'job at', 'position at', 'shares of', 'stock of', 'account at', 'account with']);
 
 /** Whether the last one, two or three words before a span are one of `phrases`. */
@@ -226,6 +227,7 @@ function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candid
 }
 
 const NAME_INTRO: ReadonlySet<string> = new Set(['name is', 'name was', 'named', 'called', 'call me', 'names are']);
+const INTRO_LAST: ReadonlySet<string> = new Set(['is', 'was', 'named', 'called', 'me', 'are']);
 
 /**
  * "eva kleist": a known given name and a known surname, both in lower case, neither a word;
@@ -234,7 +236,7 @@ const NAME_INTRO: ReadonlySet<string> = new Set(['name is', 'name was', 'named',
 function lowerCaseNames(text: string, tokens: readonly Token[], found: Candidate[]): void {
   for (let k = 0; k < tokens.length; k++) {
     const a = tokens[k]!;
-    if (!a.cap && !a.upper && k >= 2 && !COMMON_WORDS.has(a.folded) && a.folded.length > 2) {
+    if (!a.cap && !a.upper && k >= 2 && INTRO_LAST.has(tokens[k - 1]!.folded) && !COMMON_WORDS.has(a.folded) && a.folded.length > 2) {
       const p1 = tokens[k - 1]!.folded;
       const p2 = `${tokens[k - 2]!.folded} ${p1}`;
       if ((NAME_INTRO.has(p1) || NAME_INTRO.has(p2)) && text.slice(tokens[k - 1]!.end, a.start) === ' ') {
@@ -281,18 +283,27 @@ function promoteEnumerations(text: string, found: Candidate[]): void {
 
 /** Multi-word places inside a run ("Czech Republic", "New York"), longest first. */
 function claimPlaces(run: readonly Token[], found: Candidate[]): boolean[] {
-  const claimed = run.map(() => false);
-  for (let k = 0; k < run.length; k++) {
-    for (let len = Math.min(4, run.length - k); len >= 2; len--) {
-      const words = run.slice(k, k + len);
-      const key = words.map((t) => t.folded).join(' ');
-      const score = COUNTRIES.has(key) ? 0.9 : REGIONS.has(key) ? 0.85 : MAJOR_CITIES.has(key) ? 0.8 : CITIES.has(key) && words.some((t) => !t.common) ? 0.6 : 0;
-      if (score === 0) continue;
-      found.push({ start: words[0]!.start, end: words[len - 1]!.end, label: 'LOCATION', score });
-      for (let c = k; c < k + len; c++) claimed[c] = true;
-      k += len - 1;
-      break;
+  const claimed: boolean[] = new Array<boolean>(run.length).fill(false);
+  if (run.length < 2) return claimed;
+  for (let k = 0; k + 1 < run.length; k++) {
+    let key = run[k]!.folded;
+    let anyUncommon = !run[k]!.common;
+    let bestLen = 0;
+    let bestScore = 0;
+    for (let len = 2; len <= 4 && k + len <= run.length; len++) {
+      const t = run[k + len - 1]!;
+      key = `${key} ${t.folded}`;
+      anyUncommon ||= !t.common;
+      const score = COUNTRIES.has(key) ? 0.9 : REGIONS.has(key) ? 0.85 : MAJOR_CITIES.has(key) ? 0.8 : CITIES.has(key) && anyUncommon ? 0.6 : 0;
+      if (score > 0) {
+        bestLen = len;
+        bestScore = score;
+      }
     }
+    if (bestLen === 0) continue;
+    found.push({ start: run[k]!.start, end: run[k + bestLen - 1]!.end, label: 'LOCATION', score: bestScore });
+    for (let c = k; c < k + bestLen; c++) claimed[c] = true;
+    k += bestLen - 1;
   }
   return claimed;
 }
@@ -393,7 +404,7 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
     endsWithPhrase(before, ORG_PHRASES) ||
     (ORG_AFTER.has(after[0] === 's' ? (after[1] ?? '') : (after[0] ?? '')) && !possessive) ||
     (possessive && ORG_AFTER.has(after[1] ?? '')) ||
-    ORG_DESCRIPTION.test(text.slice(end, end + 80));
+    (ORG_DESCRIPTION_HINT.test(text.slice(end, end + 12)) && ORG_DESCRIPTION.test(text.slice(end, end + 80)));
   // "MysticWeb", "PayPal": an inner capital is a brand's spelling, not a name's (McCoy, DeShawn).
   // Identifiers in code and logs (OrderService, NullPointerException) have more humps or a code word at the end.
   const humps = words.length === 1 ? /^(\p{Lu}\p{Ll}+)(\p{Lu}\p{Ll}+)$/u.exec(words[0]!.text) : null;
