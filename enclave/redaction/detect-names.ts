@@ -157,7 +157,9 @@ function personScore(words: readonly Token[]): number {
   if (n === 1) {
     const t = words[0]!;
     if (t.common) return 0;
-    let s = t.first ? 0.6 : t.last ? 0.45 : t.known ? 0.4 : 0.25;
+    // A capitalised word inside a sentence is a proper noun; when it is a census name and
+    // not word-like, a person is the likeliest reading.
+    let s = t.first ? 0.6 : t.last ? 0.55 : t.known ? (WORDISH.test(t.folded) ? 0.35 : 0.5) : 0.25;
     if (t.initial) s = 0.1;
     if (t.sentenceStart && !t.first) s -= 0.15;
     return s;
