@@ -398,7 +398,8 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   const prev = before[before.length - 1] ?? '';
   // A speaker at the start of a line in a dialogue or transcript: "Nadia: Who are you?"
   const speaker = words.length <= 3 && !words.some((t) => WORDISH.test(t.folded)) && text[end] === ':' && text[end + 1] !== '/' && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
-  const personCue = honorific || speaker || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
+  const fromAfter = (after[0] === 'is' || after[0] === 'was') && after[1] === 'from';
+  const personCue = honorific || speaker || fromAfter || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
   const strongPlaceCue = endsWithPhrase(before, PLACE_PHRASES);
   const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0;
   const possessive = /^['’]s\b/.test(text.slice(end, end + 3));
@@ -424,7 +425,10 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   if (honorific) {
     person = Math.max(person, 0.5) + 0.4;
     place = 0;
-  } else if (personCue) person += 0.3;
+  } else if (personCue) {
+    // The cue says what the sentence start could not ("Mehrudin shouted", "ms. Quinzia").
+    person += words.length === 1 && words[0]!.sentenceStart && !words[0]!.first ? 0.45 : 0.3;
+  }
   if (place > 0) {
     if (strongPlaceCue) place += 0.3;
     else if (placeCue) place += 0.2;
@@ -447,6 +451,8 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
     person = 0;
     org = 0;
   }
+  // In a log line ("INFO Started Jetty"), a lone census word is a component, not a person.
+  if (words.length === 1 && !honorific && !personCue && isLogLine(text, start)) person = Math.min(person, 0.3);
   // "the Packager", "a Director": a lone word after an article is a title or a thing.
   if (words.length === 1 && (prev === 'the' || prev === 'a' || prev === 'an') && !honorific) person = Math.min(person, 0.3);
   // A lone capitalised word of a sentence that is no known name is just a sentence start.
@@ -462,6 +468,16 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   if (best <= 0) return;
   const label = best === person ? 'PERSON' : best === place ? 'LOCATION' : 'ORGANIZATION';
   found.push({ start, end, label, score: Math.min(1, best) });
+}
+
+const LOG_LINE = /^[ \t]*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}|.*\b(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b)/;
+
+/** Whether the line holding `index` looks like a log line (timestamp first, or a log level). */
+function isLogLine(text: string, index: number): boolean {
+  const from = text.lastIndexOf('\n', index - 1) + 1;
+  let to = text.indexOf('\n', index);
+  if (to < 0) to = text.length;
+  return LOG_LINE.test(text.slice(from, Math.min(to, from + 400)));
 }
 
 function nextWords(text: string, end: number): Token[] {

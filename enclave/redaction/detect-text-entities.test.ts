@@ -148,3 +148,14 @@ describe('places after strong place phrases', () => {
     expect(labelled(text, detectAddresses(text)).map(([v]) => v)).toEqual(['31 ul. Słowicza 10\n> Apt. 36\n> Wrocław']);
   });
 });
+
+describe('sentence starts and log lines', () => {
+  it('lets a person cue outweigh the sentence start', () => {
+    const text = 'Mehrudin shouted at the guard. Yolanthe is from the north.';
+    expect(labelled(text, detectNames(text)).map(([v, l]) => `${v}:${l}`)).toEqual(['Mehrudin:PERSON', 'Yolanthe:PERSON']);
+  });
+  it('does not read a census word in a log line as a person', () => {
+    const text = '[12:00:01] worker 3 picked up Jetty task';
+    expect(labelled(text, detectNames(text))).toEqual([]);
+  });
+});
