@@ -177,7 +177,7 @@ function personScore(words: readonly Token[]): number {
 }
 
 function isRunMember(t: Token): boolean {
-  return t.cap || t.initial || (t.upper && (t.first || t.last || t.place || ORG_SUFFIXES.has(t.folded.replace(/\.$/, ''))));
+  return t.cap || t.initial || (t.upper && (t.first || t.last || t.place || ORG_SUFFIXES.has(t.folded)));
 }
 
 export function detectNames(text: string): Candidate[] {
@@ -315,13 +315,13 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
   let from = 0;
   for (let k = 0; k < run.length; k++) {
     const t = run[k]!;
-    const suffix = ORG_SUFFIXES.has(t.folded.replace(/\.$/, ''));
+    const suffix = ORG_SUFFIXES.has(t.folded);
     if (!suffix || k === from) continue;
     let s = from;
-    while (s < k && (FUNCTION_WORDS.has(run[s]!.folded) || run[s]!.text.endsWith('.') && HONORIFICS.has(run[s]!.folded.replace(/\.$/, '')))) s++;
+    while (s < k && (FUNCTION_WORDS.has(run[s]!.folded) || run[s]!.text.endsWith('.') && HONORIFICS.has(run[s]!.folded))) s++;
     if (s >= k) continue;
     let e = k;
-    while (e + 1 < run.length && ORG_SUFFIXES.has(run[e + 1]!.folded.replace(/\.$/, ''))) e++;
+    while (e + 1 < run.length && ORG_SUFFIXES.has(run[e + 1]!.folded)) e++;
     let end = run[e]!.end;
     // "University of Oslo", "Bank of America"
     const of = /^ of (?:the )?((?:\p{Lu}[\p{L}\p{M}'’\-]*)(?: \p{Lu}[\p{L}\p{M}'’\-]*){0,3})/u.exec(text.slice(end, end + 80));
@@ -359,7 +359,7 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
       flush();
       continue;
     }
-    const bare = t.folded.replace(/\.$/, '');
+    const bare = t.folded;
     if (HONORIFICS.has(bare) && (t.cap || t.upper) && k + 1 < run.length) {
       flush();
       honorific = true;
@@ -397,12 +397,12 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   const after = wordsAfter(text, end, 2);
   const prev = before[before.length - 1] ?? '';
   // A speaker at the start of a line in a dialogue or transcript: "Nadia: Who are you?"
-  const speaker = words.length <= 3 && !words.some((t) => WORDISH.test(t.folded)) && text[end] === ':' && text[end + 1] !== '/' && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
+  const speaker = text[end] === ':' && text[end + 1] !== '/' && words.length <= 3 && !words.some((t) => WORDISH.test(t.folded)) && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
   const fromAfter = (after[0] === 'is' || after[0] === 'was') && after[1] === 'from';
   const personCue = honorific || speaker || fromAfter || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
   const strongPlaceCue = endsWithPhrase(before, PLACE_PHRASES);
-  const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0;
-  const possessive = /^['’]s\b/.test(text.slice(end, end + 3));
+  const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || (text[end] === ',' && /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0);
+  const possessive = (text[end] === "'" || text[end] === '’') && /^['’]s\b/.test(text.slice(end, end + 3));
   const orgCue =
     endsWithPhrase(before, ORG_PHRASES) ||
     (ORG_AFTER.has(after[0] === 's' ? (after[1] ?? '') : (after[0] ?? '')) && !possessive) ||
@@ -460,7 +460,7 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
 
   // "Leokadia Trail", "Eriksson Bridge": a street name without its number (not "Tom Hill").
   const lastWord = words[words.length - 1]!;
-  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded.replace(/\.$/, '')) && !honorific && !(words[0]!.first && (lastWord.last || lastWord.known))) {
+  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded) && !honorific && !(words[0]!.first && (lastWord.last || lastWord.known))) {
     found.push({ start, end, label: 'ADDRESS', score: placeCue ? 0.65 : 0.55 });
     return;
   }
@@ -473,11 +473,18 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
 const LOG_LINE = /^[ \t]*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}|.*\b(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b)/;
 
 /** Whether the line holding `index` looks like a log line (timestamp first, or a log level). */
+let logCacheText = '';
+let logCacheFrom = -1;
+let logCacheResult = false;
 function isLogLine(text: string, index: number): boolean {
   const from = text.lastIndexOf('\n', index - 1) + 1;
+  if (text === logCacheText && from === logCacheFrom) return logCacheResult;
   let to = text.indexOf('\n', index);
   if (to < 0) to = text.length;
-  return LOG_LINE.test(text.slice(from, Math.min(to, from + 400)));
+  logCacheText = text;
+  logCacheFrom = from;
+  logCacheResult = LOG_LINE.test(text.slice(from, Math.min(to, from + 400)));
+  return logCacheResult;
 }
 
 function nextWords(text: string, end: number): Token[] {
