@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ const sourceFolders = ['attestation', 'enclave', 'host', 'policies', 'client', '
 const codePattern = /['"`](ERR_[A-Z0-9_]+)['"`]/g;
 
 function sourceFiles(dir: string): string[] {
+  // An area with no code yet has no folder in a fresh clone (git keeps no empty folders).
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : sourceFiles(path);

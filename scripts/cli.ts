@@ -12,6 +12,70 @@ interface CommandEntry {
 
 // Keys are the words that name a command; the longest match wins.
 const commands: Readonly<Record<string, CommandEntry>> = {
+  // policies and workflow definitions (policies/, protocol/workflows/)
+  token: {
+    usage: 'cloister token --issuer-key FILE (--generate [--iss URL] [--aud AUD] [--alg ES256|EdDSA] | --sub SUB [--groups G,…] [--roles R,…] [--ttl 1h])',
+    summary: 'mint a development identity token, or generate the development issuer key',
+    load: () => import('./policy/token.ts'),
+  },
+  'policy check': {
+    usage: 'cloister policy check DIR [--json]',
+    summary: 'validate a policy bundle directory and print its digest',
+    load: () => import('./policy/check.ts'),
+  },
+  'policy dev-keys': {
+    usage: 'cloister policy dev-keys --out DIR [--bundle SRC] [--model-url URL]',
+    summary: 'generate development issuer and reviewer keys and a bundle that trusts them',
+    load: () => import('./policy/dev-keys.ts'),
+  },
+  'workflow validate': {
+    usage: 'cloister workflow validate FILE [--bundle DIR] [--json]',
+    summary: 'validate a workflow document (JSON or YAML) and print its digest',
+    load: () => import('./policy/workflow-validate.ts'),
+  },
+  'workflow approve': {
+    usage: 'cloister workflow approve --key KEY [--reject] [--json] FILE',
+    summary: "sign a review of a workflow document's digest with a reviewer key",
+    load: () => import('./policy/workflow-approve.ts'),
+  },
+  // attestation
+  'attest verify': {
+    usage: 'attest verify FILE [--root PEM] [--at TIME] [--pcr N=HEX]... [--nonce HEX] [--allow-debug] [--json]',
+    summary: 'verify a Nitro attestation document (AWS Nitro root unless --root; TIME is ISO-8601 or epoch ms)',
+    load: () => import('../client/cli/attest-verify.ts'),
+  },
+  'attest inspect': {
+    usage: 'attest inspect FILE [--json]',
+    summary: 'show the decoded fields of an attestation document without verifying it',
+    load: () => import('../client/cli/attest-inspect.ts'),
+  },
+  measure: {
+    usage: 'measure [--json]',
+    summary: 'print the PCRs (0, 1, 2) a client should pin for this build',
+    load: () => import('./measure.ts'),
+  },
+  // KMS (enclave/kms, scripts/dev-kms)
+  'kms open-envelope': {
+    usage: 'cloister kms open-envelope --key KEY.pem FILE [--json] [--parts]',
+    summary: 'open a KMS CiphertextForRecipient (CMS) with an RSA key; --parts prints its encrypted key, IV and ciphertext',
+    load: () => import('./kms-open-envelope.ts'),
+  },
+  seal: {
+    usage: 'cloister seal --kms URL --key-id ID --collection NAME [--classification LEVEL] [--region REGION] DIR OUT',
+    summary: 'seal a folder of text, Markdown and JSON-lines documents into a collection only an attested enclave can open',
+    load: () => import('./seal.ts'),
+  },
+  'dev-kms': {
+    usage: 'cloister dev-kms --data-dir DIR [--port N] [--region REGION] [--root-pem FILE]',
+    summary: 'run the dev KMS (a development stand-in for AWS KMS, key material in the clear under DIR) on loopback',
+    load: () => import('./dev-kms/dev-kms-command.ts'),
+  },
+  // dev model (scripts/dev-model)
+  'dev-model': {
+    usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
+    summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
+    load: () => import('./dev-model/dev-model-command.ts'),
+  },
   // redaction
   redact: {
     usage: 'cloister redact [--jsonl] [--entities LIST] [--threshold X]',
