@@ -23,6 +23,7 @@ import {
   NAME_PARTICLES,
   ORG_SUFFIXES,
   PLACE_PREFIXES,
+  PLACE_SCORES,
   REGIONS,
   STREET_TYPES,
   isKnownName,
@@ -129,11 +130,7 @@ function isSentenceStart(text: string, index: number): boolean {
 }
 
 function isPlaceKey(key: string): number {
-  if (COUNTRIES.has(key)) return 0.9;
-  if (REGIONS.has(key)) return 0.85;
-  if (MAJOR_CITIES.has(key)) return 0.8;
-  if (CITIES.has(key)) return 0.5;
-  return 0;
+  return PLACE_SCORES.get(key) ?? 0;
 }
 
 /** How confidently the words are a place on their own (0 when no gazetteer knows them). */
@@ -296,7 +293,8 @@ function claimPlaces(run: readonly Token[], found: Candidate[]): boolean[] {
       const t = run[k + len - 1]!;
       key = `${key} ${t.folded}`;
       anyUncommon ||= !t.common;
-      const score = COUNTRIES.has(key) ? 0.9 : REGIONS.has(key) ? 0.85 : MAJOR_CITIES.has(key) ? 0.8 : CITIES.has(key) && anyUncommon ? 0.6 : 0;
+      const known = PLACE_SCORES.get(key) ?? 0;
+      const score = known > 0.5 ? known : known > 0 && anyUncommon ? 0.6 : 0;
       if (score > 0) {
         bestLen = len;
         bestScore = score;

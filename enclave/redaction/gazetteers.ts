@@ -48,7 +48,8 @@ export const LAST_NAMES: ReadonlySet<string> = tagged('LastName');
 const HUMAN_NAMES: ReadonlySet<string> = new Set(Object.keys(humanNames).map((k) => k.toLowerCase()));
 /** Any of ~200k census names (given or family). Broad: check COMMON_WORDS too. */
 export function isKnownName(folded: string): boolean {
-  return folded.length >= 2 && (HUMAN_NAMES.has(folded) || FIRST_NAMES.has(folded) || LAST_NAMES.has(folded));
+  // The small sets first: a probe into the 200k-entry set is a likely cache miss.
+  return folded.length >= 2 && (FIRST_NAMES.has(folded) || LAST_NAMES.has(folded) || HUMAN_NAMES.has(folded));
 }
 
 /** Capital and major cities (compromise) — confident on their own. */
@@ -175,3 +176,16 @@ const EXTRA_COMMON = words(
 );
 /** Ordinary words: never a name or a place on their own, however a gazetteer lists them. */
 export const COMMON_WORDS: ReadonlySet<string> = new Set([...compromiseCommon, ...EXTRA_COMMON]);
+
+/**
+ * One look-up for "is this a place, and how sure": country 0.9, state or region 0.85, major
+ * city 0.8, any other town 0.5.
+ */
+export const PLACE_SCORES: ReadonlyMap<string, number> = (() => {
+  const scores = new Map<string, number>();
+  for (const c of CITIES) scores.set(c, 0.5);
+  for (const c of MAJOR_CITIES) scores.set(c, 0.8);
+  for (const r of REGIONS) scores.set(r, 0.85);
+  for (const c of COUNTRIES) scores.set(c, 0.9);
+  return scores;
+})();
