@@ -48,6 +48,11 @@ interface Token {
 }
 
 const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
+// Only words that start with a capital (not in the middle of "McDonald"): most of a text is
+// lower case and only matters to names through particles, which the gaps between capitals show.
+const CAP_TOKEN = /(?<![\p{L}\p{M}\p{N}'’_-])[\p{Lu}\p{Lt}][\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
+const PARTICLE_GAP = /^ ([a-z]+)(?: ([a-z]+))? $/;
+const LOWER_NAME_HINT = /\b(?:name is|name was|named|called|call me|names are) \p{Ll}/u;
 const KEEP_PERIOD = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'jr', 'sr', 'rev', 'fr', 'capt', 'col', 'gen', 'lt', 'sgt', 'gov', 'sen', 'rep', 'hon', 'det', 'atty', 'mx', 'co', 'inc', 'ltd', 'corp', 'mme', 'mlle', 'sra', 'srta']);
 const FUNCTION_WORDS = new Set('the a an at in on for from to with by of and or but if when my our your his her their this that as we i you he she they it dear hi hello hey thanks welcome via about'.split(' '));
 // Words that start a place name and rarely a person's ("Port Louis", "Lake Placid").
@@ -75,18 +80,38 @@ function endsWithPhrase(before: readonly string[], phrases: ReadonlySet<string>)
   return n >= 3 && phrases.has(`${before[n - 3]} ${before[n - 2]} ${before[n - 1]}`);
 }
 
-function tokenize(text: string): Token[] {
+function lowerToken(start: number, value: string): Token {
+  return { start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(value) && !COMMON_WORDS.has(value), last: false, known: false, common: true, place: false };
+}
+
+/** Capitalised words only, with the name particles that sit between two of them. */
+function tokenizeCapitals(text: string): Token[] {
+  const caps = tokenize(text, CAP_TOKEN);
   const tokens: Token[] = [];
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
+  for (let k = 0; k < caps.length; k++) {
+    const t = caps[k]!;
+    const next = caps[k + 1];
+    tokens.push(t);
+    if (!next || next.start - t.end > 14) continue;
+    const gap = PARTICLE_GAP.exec(text.slice(t.end, next.start));
+    if (!gap || !NAME_PARTICLES.has(gap[1]!) || (gap[2] !== undefined && !NAME_PARTICLES.has(gap[2]))) continue;
+    tokens.push(lowerToken(t.end + 1, gap[1]!));
+    if (gap[2] !== undefined) tokens.push(lowerToken(t.end + 2 + gap[1]!.length, gap[2]));
+  }
+  return tokens;
+}
+
+function tokenize(text: string, pattern: RegExp = TOKEN): Token[] {
+  const tokens: Token[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
     const raw = m[0];
     const start = m.index;
     const c0 = raw.charCodeAt(0);
     if ((c0 >= 97 && c0 <= 122) || (c0 >= 128 && raw[0] === raw[0]!.toLowerCase() && raw[0] !== raw[0]!.toUpperCase())) {
       // Lower-case words only matter as name particles ("van", "de") and lower-case given
       // names; skip the other look-ups. A trailing period is never part of them.
-      const value = raw.charCodeAt(raw.length - 1) === 46 ? raw.slice(0, -1) : raw;
-      tokens.push({ start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(value) && !COMMON_WORDS.has(value), last: false, known: false, common: true, place: false });
+      tokens.push(lowerToken(start, raw.charCodeAt(raw.length - 1) === 46 ? raw.slice(0, -1) : raw));
       continue;
     }
     let value = raw;
@@ -178,7 +203,11 @@ function isRunMember(t: Token): boolean {
 }
 
 export function detectNames(text: string): Candidate[] {
-  const tokens = tokenize(text);
+  // Text typed without capitals ("follow up with eva kleist") needs every word; other text
+  // only its capitalised words.
+  const firstLetter = /\p{L}/u.exec(text)?.[0];
+  const lowerCaseText = firstLetter !== undefined && firstLetter === firstLetter.toLowerCase() && firstLetter !== firstLetter.toUpperCase();
+  const tokens = lowerCaseText ? tokenize(text) : tokenizeCapitals(text);
   const found: Candidate[] = [];
   let i = 0;
   while (i < tokens.length) {
@@ -205,7 +234,8 @@ export function detectNames(text: string): Candidate[] {
     const coveredUntil = found.length > 0 ? found[found.length - 1]!.end : 0;
     while (i < tokens.length && tokens[i]!.start < coveredUntil) i++;
   }
-  lowerCaseNames(text, tokens, found);
+  if (lowerCaseText) lowerCaseNames(text, tokens, found);
+  else if (LOWER_NAME_HINT.test(text)) lowerCaseNames(text, tokenize(text), found);
   capitalisedPlaces(text, tokens, found);
   promoteEnumerations(text, found);
   return found;
