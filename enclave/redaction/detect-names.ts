@@ -50,7 +50,7 @@ interface Token {
 const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
 // Only words that start with a capital (not in the middle of "McDonald"): most of a text is
 // lower case and only matters to names through particles, which the gaps between capitals show.
-const CAP_TOKEN = /(?<![\p{L}\p{M}\p{N}'’_-])[\p{Lu}\p{Lt}][\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
+const CAP_TOKEN = /(?<![\p{L}\p{M}\p{N}'’_-])(?<![\p{L}\p{N}][.\/])[\p{Lu}\p{Lt}][\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
 const PARTICLE_GAP = /^ ([a-z]+)(?: ([a-z]+))? $/;
 const LOWER_NAME_HINT = /\b(?:name is|name was|named|called|call me|names are) \p{Ll}/u;
 const KEEP_PERIOD = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'jr', 'sr', 'rev', 'fr', 'capt', 'col', 'gen', 'lt', 'sgt', 'gov', 'sen', 'rep', 'hon', 'det', 'atty', 'mx', 'co', 'inc', 'ltd', 'corp', 'mme', 'mlle', 'sra', 'srta']);
@@ -421,6 +421,8 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
     return;
   }
 
+  // Part of a dotted or slashed identifier (com.example.Foo, Foo.java, src/Main): code, not a name.
+  if ((text[end] === '.' || text[end] === '/') && /[\p{L}\p{N}]/u.test(text[end + 1] ?? '')) return;
   const before = wordsBefore(text, start, 3);
   const after = wordsAfter(text, end, 2);
   const prev = before[before.length - 1] ?? '';

@@ -159,3 +159,10 @@ describe('sentence starts and log lines', () => {
     expect(labelled(text, detectNames(text))).toEqual([]);
   });
 });
+
+describe('code', () => {
+  it('does not read class names in stack traces or paths as names', () => {
+    const text = '    at com.example.Foo.bar(Foo.java:42)\n    see src/Main/Handler.ts';
+    expect(labelled(text, detectNames(text))).toEqual([]);
+  });
+});
