@@ -246,8 +246,8 @@ function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candid
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
     if (!t.upper || t.place || t.common || t.first || t.last || t.folded.length < 3) continue;
-    if (found.some((f) => f.start <= t.start && t.start < f.end)) continue;
     if (!endsWithPhrase(wordsBefore(text, t.start, 3), PLACE_PHRASES)) continue;
+    if (found.some((f) => f.start <= t.start && t.start < f.end)) continue;
     let end = t.end;
     const next = tokens[k + 1];
     if (next && next.upper && !next.common && text.slice(t.end, next.start) === ' ') end = next.end;
