@@ -53,6 +53,7 @@ const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
 const CAP_TOKEN = /(?<![\p{L}\p{M}\p{N}'’_-])(?<![\p{L}\p{N}][.\/])[\p{Lu}\p{Lt}][\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
 const PARTICLE_GAP = /^ ([a-z]+)(?: ([a-z]+))? $/;
 const LOWER_NAME_HINT = /\b(?:name is|name was|named|called|call me|names are) \p{Ll}/u;
+const LOWER_NAME_INTRODUCED = /\b(?:name is|name was|named|called|call me|names are) (\p{Ll}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*)/gu;
 const KEEP_PERIOD = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'jr', 'sr', 'rev', 'fr', 'capt', 'col', 'gen', 'lt', 'sgt', 'gov', 'sen', 'rep', 'hon', 'det', 'atty', 'mx', 'co', 'inc', 'ltd', 'corp', 'mme', 'mlle', 'sra', 'srta']);
 const FUNCTION_WORDS = new Set('the a an at in on for from to with by of and or but if when my our your his her their this that as we i you he she they it dear hi hello hey thanks welcome via about'.split(' '));
 // Words that start a place name and rarely a person's ("Port Louis", "Lake Placid").
@@ -235,7 +236,7 @@ export function detectNames(text: string): Candidate[] {
     while (i < tokens.length && tokens[i]!.start < coveredUntil) i++;
   }
   if (lowerCaseText) lowerCaseNames(text, tokens, found);
-  else if (LOWER_NAME_HINT.test(text)) lowerCaseNames(text, tokenize(text), found);
+  else if (LOWER_NAME_HINT.test(text)) introducedLowerCaseNames(text, found);
   capitalisedPlaces(text, tokens, found);
   promoteEnumerations(text, found);
   return found;
@@ -252,6 +253,16 @@ function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candid
     const next = tokens[k + 1];
     if (next && next.upper && !next.common && text.slice(t.end, next.start) === ' ') end = next.end;
     found.push({ start: t.start, end, label: 'LOCATION', score: 0.55 });
+  }
+}
+
+/** In capitalised text: "my name is vitoria", a lower-case word that a name phrase introduces. */
+function introducedLowerCaseNames(text: string, found: Candidate[]): void {
+  for (const m of text.matchAll(LOWER_NAME_INTRODUCED)) {
+    const word = m[1]!;
+    if (word.length <= 2 || COMMON_WORDS.has(word) || /[\p{L}\p{N}]/u.test(text[m.index + m[0].length] ?? '')) continue;
+    const start = m.index + m[0].length - word.length;
+    found.push({ start, end: start + word.length, label: 'PERSON', score: isKnownName(fold(word)) ? 0.7 : 0.55 });
   }
 }
 

@@ -112,6 +112,9 @@ describe('cues that generalise', () => {
       ['maria gonzalez', 'PERSON'],
     ]);
   });
+  it('finds a lower-case name that a name phrase introduces in capitalised text', () => {
+    expect(names('Hello. My name is zorblatt, thanks.')).toEqual([['zorblatt', 'PERSON']]);
+  });
   it('does not read a title after an article as a name', () => {
     expect(names('Ana Lima, the Packager, said hello.')).toEqual([['Ana Lima', 'PERSON']]);
   });
