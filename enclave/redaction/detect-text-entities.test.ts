@@ -169,3 +169,13 @@ describe('code', () => {
     expect(labelled(text, detectNames(text))).toEqual([]);
   });
 });
+
+describe('general prose', () => {
+  it('reads continents as places and does not take a small-town homonym without a place word', () => {
+    const text = 'The Federal Reserve raised rates. Markets in Europe and Asia fell.';
+    expect(labelled(text, detectNames(text))).toEqual([
+      ['Europe', 'LOCATION'],
+      ['Asia', 'LOCATION'],
+    ]);
+  });
+});

@@ -89,8 +89,9 @@ export const US_STATES: ReadonlyMap<string, string> = new Map(
     .split('|')
     .map((pair) => [pair.slice(0, 2), pair.slice(3)] as [string, string]),
 );
-/** States, provinces and regions (compromise) and US state names. */
-export const REGIONS: ReadonlySet<string> = new Set([...tagged('Region'), ...foldedSet(US_STATES.values())]);
+const WORLD_REGIONS = 'Europe|Asia|Africa|North America|South America|Latin America|Central America|Antarctica|Oceania|Australasia|Eurasia|Middle East|Near East|Far East|Scandinavia|Balkans|Caribbean|Mediterranean|Baltics|Benelux|Siberia|Patagonia|Sahara|Southeast Asia|East Asia|South Asia|Central Asia|Western Europe|Eastern Europe|Northern Europe|Southern Europe|Central Europe|West Africa|East Africa|North Africa|Southern Africa|Sub-Saharan Africa|New England|Midwest|Pacific Northwest|Silicon Valley|Bay Area';
+/** States, provinces and regions (compromise), US state names, continents and world regions. */
+export const REGIONS: ReadonlySet<string> = new Set([...tagged('Region'), ...foldedSet(US_STATES.values()), ...foldedSet(WORLD_REGIONS.split('|'))]);
 /** Well-known organisations (compromise). */
 export const KNOWN_ORGANIZATIONS: ReadonlySet<string> = tagged('Organization', 'SportsTeam');
 export const DEMONYMS: ReadonlySet<string> = tagged('Demonym');
@@ -179,11 +180,12 @@ export const COMMON_WORDS: ReadonlySet<string> = new Set([...compromiseCommon, .
 
 /**
  * One look-up for "is this a place, and how sure": country 0.9, state or region 0.85, major
- * city 0.8, any other town 0.5.
+ * city 0.8, any other town 0.45 (below the default threshold: it needs a place word).
  */
 export const PLACE_SCORES: ReadonlyMap<string, number> = (() => {
   const scores = new Map<string, number>();
-  for (const c of CITIES) scores.set(c, 0.5);
+  // A town no bigger list knows is a place only with a place word near it ("in", "lives in").
+  for (const c of CITIES) scores.set(c, 0.45);
   for (const c of MAJOR_CITIES) scores.set(c, 0.8);
   for (const r of REGIONS) scores.set(r, 0.85);
   for (const c of COUNTRIES) scores.set(c, 0.9);
