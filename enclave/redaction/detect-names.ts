@@ -127,6 +127,9 @@ function tokenize(text: string, pattern: RegExp = TOKEN): Token[] {
     const upper = core.length > 1 && core === core.toUpperCase() && core !== core.toLowerCase();
     const cap = !upper && /^\p{Lu}/u.test(core);
     const parts = folded.includes('-') ? folded.split('-') : undefined;
+    // Ordinary words ("The", "Please") are the commonest capitalised tokens; whether a census
+    // lists them only matters after a given name, where classifyRun asks again.
+    const common = COMMON_WORDS.has(folded) || DEMONYMS.has(folded);
     tokens.push({
       start,
       end: start + value.length,
@@ -138,8 +141,8 @@ function tokenize(text: string, pattern: RegExp = TOKEN): Token[] {
       sentenceStart: isSentenceStart(text, start),
       first: FIRST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => FIRST_NAMES.has(p))),
       last: LAST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
-      known: isKnownName(folded) || (parts !== undefined && parts.every((p) => isKnownName(p))),
-      common: COMMON_WORDS.has(folded) || DEMONYMS.has(folded),
+      known: !common && (isKnownName(folded) || (parts !== undefined && parts.every((p) => isKnownName(p)))),
+      common,
       place: upper && core.length > 2 && (CITIES.has(folded) || COUNTRIES.has(folded) || REGIONS.has(folded)) && !COMMON_WORDS.has(folded),
     });
   }
@@ -409,7 +412,7 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
     // "Mrs. Baker": after an honorific even an ordinary word is a name.
     const afterHonorific = honorific && piece.length === 0;
     // "Tom Hill": an ordinary word that is also a census surname, right after a given name.
-    const surnameAfterFirst = t.known && k > from && run[k - 1]!.first && !run[k - 1]!.common;
+    const surnameAfterFirst = t.common && k > from && run[k - 1]!.first && !run[k - 1]!.common && isKnownName(t.folded);
     if (t.common && !placePrefix && !afterHonorific && !surnameAfterFirst && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
       flush();
       continue;
@@ -501,7 +504,7 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
 
   // "Leokadia Trail", "Eriksson Bridge": a street name without its number (not "Tom Hill").
   const lastWord = words[words.length - 1]!;
-  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded) && !honorific && !(words[0]!.first && (lastWord.last || lastWord.known))) {
+  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded) && !honorific && !(words[0]!.first && (lastWord.last || isKnownName(lastWord.folded)))) {
     found.push({ start, end, label: 'ADDRESS', score: placeCue ? 0.65 : 0.55 });
     return;
   }
