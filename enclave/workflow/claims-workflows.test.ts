@@ -213,6 +213,33 @@ describe('claims-rag', () => {
   });
 });
 
+describe('vector and hybrid retrieval', () => {
+  for (const mode of ['vector', 'hybrid'] as const) {
+    it(`answers by ${mode} search, embedding only redacted text`, async () => {
+      const workflow = parseWorkflow(readFileSync(join(demoDir, 'claims-rag.yaml'), 'utf8').replace('mode: lexical', `mode: ${mode}`));
+      const { engine } = engineFor();
+      const result = await run(engine, workflow, analyst);
+      expect(result.error).toBeUndefined();
+      expect(result.output!['answer']).toContain(canary.name);
+      expect(result.output!['sources']).toContain(collectionDocId('claims/CLM-555123.txt'));
+      expect(result.audit.decisions.filter((d) => d.action === 'sendToModel').map((d) => d.resource)).toEqual([
+        'Cloister::Model::"dev-model/cloister-dev-embed"',
+        'Cloister::Model::"dev-model/cloister-dev-extractive"',
+      ]);
+      expect(result.audit.models.map((m) => m.model)).toEqual(['cloister-dev-embed', 'cloister-dev-extractive']);
+      const embedded = readFileSync(server.requestLogPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { path: string; body: unknown })
+        .filter((entry) => entry.path === '/v1/embeddings')
+        .map((entry) => JSON.stringify(entry.body))
+        .join('\n');
+      expect(embedded).toContain('<PERSON>');
+      for (const value of sensitiveValues()) expect(embedded.includes(value), 'a redacted value reached the embedding model').toBe(false);
+    });
+  }
+});
+
 describe('claims-agent', () => {
   it('answers by searching the collection as a tool', async () => {
     const { engine } = engineFor();

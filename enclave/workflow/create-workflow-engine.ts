@@ -28,7 +28,7 @@ import { runGenerateNode } from './nodes/generate-node.ts';
 import { runRedactNode } from './nodes/redact-node.ts';
 import { runRestoreNode } from './nodes/restore-node.ts';
 import { runRetrieveNode } from './nodes/retrieve-node.ts';
-import { RunContext, type StreamDelta } from './run-context.ts';
+import { RunContext, type EmbeddedTexts, type StreamDelta } from './run-context.ts';
 import type { CheckpointStore, CollectionProvider, NodeTimelineEntry, OpenedCollection, RunAudit, RunEvent, RunResult, RunStatus } from './types.ts';
 
 export interface WorkflowEngineOptions {
@@ -85,7 +85,8 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
   const inputRank = options.inputClassification === undefined ? Math.min(1, levels.length - 1) : levels.indexOf(options.inputClassification);
   if (inputRank < 0) throw new InternalError();
   const indexes = new WeakMap<OpenedCollection, Bm25Index>();
-  const services = { bundle, authorizer, models: options.models, collections: options.collections, now, indexes };
+  const embeddings = new WeakMap<OpenedCollection, Map<string, Promise<EmbeddedTexts>>>();
+  const services = { bundle, authorizer, models: options.models, collections: options.collections, now, indexes, embeddings };
 
   function finish(
     runId: string,
@@ -207,7 +208,7 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
       case 'redact':
         return runRedactNode(ctx, node.id, node.config);
       case 'retrieve':
-        return runRetrieveNode(ctx, node.id, node.config);
+        return runRetrieveNode(ctx, node.id, node.config, redacted);
       case 'generate':
         return runGenerateNode(ctx, node.id, node.config, redacted);
       case 'restore':

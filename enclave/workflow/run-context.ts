@@ -37,6 +37,14 @@ export interface RunServices {
   readonly collections: CollectionProvider;
   readonly now: () => number;
   readonly indexes: WeakMap<OpenedCollection, Bm25Index>;
+  /** Document embeddings per opened collection, by integration, model and index redaction. */
+  readonly embeddings: WeakMap<OpenedCollection, Map<string, Promise<EmbeddedTexts>>>;
+}
+
+export interface EmbeddedTexts {
+  /** The texts as embedded (redacted for the index when a redact node covers the retrieval). */
+  readonly texts: readonly string[];
+  readonly vectors: readonly (readonly number[])[];
 }
 
 interface Snapshot {

@@ -17,6 +17,16 @@ export interface RunRedaction {
   redactText(text: string, counts: Record<string, number>): string;
   /** Puts every vault value back (for searches inside the enclave, never for model input). */
   reveal(text: string): string;
+  /**
+   * Run-independent redaction for texts embedded once per collection: each detected value
+   * becomes its bare type (`<PERSON>`). `key` names the redaction for caches.
+   */
+  redactForIndex(text: string): string;
+  /** `redactForIndex` output with the run's vault values (missed by the detector) also replaced. */
+  redactVaultValues(text: string): string;
+  /** Numbered placeholders turned into bare types (`<PERSON_1>` → `<PERSON>`), to match indexed texts. */
+  typedOnly(text: string): string;
+  readonly key: string;
 }
 
 const MIN_VAULT_VALUE = 3;
@@ -64,5 +74,31 @@ export function createRunRedaction(node: string, config: RedactConfig, vault: Va
     return text.replace(placeholderPattern, (match) => vault.lookup(match)?.value ?? match);
   }
 
-  return Object.freeze({ node, vault, operator: config.operator, redactText, reveal });
+  function replaceSpans(text: string, spans: readonly PiiSpan[]): string {
+    let out = '';
+    let at = 0;
+    for (const span of spans) {
+      out += `${text.slice(at, span.start)}<${span.label}>`;
+      at = span.end;
+    }
+    return out + text.slice(at);
+  }
+
+  function redactForIndex(text: string): string {
+    return replaceSpans(text, detector.detect(text));
+  }
+
+  function redactVaultValues(text: string): string {
+    const spans = vaultSpans(text).sort((a, b) => a.start - b.start || b.end - a.end);
+    const kept: PiiSpan[] = [];
+    for (const span of spans) if (!kept.some((k) => span.start < k.end && k.start < span.end)) kept.push(span);
+    return replaceSpans(text, kept);
+  }
+
+  function typedOnly(text: string): string {
+    return text.replace(placeholderPattern, (_match, inner: string) => `<${inner.replace(/_\d+$/, '')}>`);
+  }
+
+  const key = JSON.stringify(config);
+  return Object.freeze({ node, vault, operator: config.operator, redactText, reveal, redactForIndex, redactVaultValues, typedOnly, key });
 }

@@ -103,19 +103,19 @@ export async function runAgentNode(ctx: RunContext, id: string, config: AgentCon
       // The bound holds even under a bundle whose policies forgot it.
       if (steps > maxSteps) ctx.limitExceeded(id, 'steps', maxSteps);
       assertAllowed(decision);
-      const content = await runTool(ctx, id, tool, call.arguments);
+      const content = await runTool(ctx, id, tool, call.arguments, redacted);
       ctx.event('tool_called', { node: id });
       messages.push({ role: 'tool', toolCallId: call.id, content: transform(content) });
     }
   }
 }
 
-async function runTool(ctx: RunContext, node: string, tool: AgentTool, args: string): Promise<string> {
+async function runTool(ctx: RunContext, node: string, tool: AgentTool, args: string, redacted: boolean): Promise<string> {
   switch (tool.kind) {
     case 'retrieve': {
       const query = argument(args, 'query');
       if (query === undefined) return 'Error: the argument must be {"query": string}.';
-      return formatDocuments(await searchCollection(ctx, node, tool.config, query));
+      return formatDocuments(await searchCollection(ctx, node, tool.config, query, redacted));
     }
     case 'lookup': {
       const key = argument(args, 'key');
