@@ -1,0 +1,166 @@
+/** Engine rules with a scripted model client (the dev-model acceptance runs are in claims-workflows.test.ts). */
+import { describe, expect, it } from 'vitest';
+import { createAuthorizer } from '../../policies/authorize.ts';
+import type { Identity } from '../../policies/cedar-entities.ts';
+import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
+import { defineWorkflow } from '../../protocol/workflows/define-workflow.ts';
+import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
+import type { WorkflowDocument } from '../../protocol/workflows/workflow-document.ts';
+import { defaultBundleDir, readBundleDir } from '../../testing/policy-fixtures.ts';
+import type { ChatCompletionRequest, ChatCompletionResult, ModelClient } from '../models/index.ts';
+import { createWorkflowEngine } from './create-workflow-engine.ts';
+import { collectionFromDocuments, createCollectionProvider } from './memory-collections.ts';
+
+const bundle = loadPolicyBundle(readBundleDir(defaultBundleDir));
+const authorizer = createAuthorizer(bundle);
+const analyst: Identity = { issuer: 'dev', subject: 'alice', groups: ['claims-analysts'], roles: [] };
+const collections = createCollectionProvider([
+  collectionFromDocuments('claims', 'confidential', [
+    { name: 'a.txt', text: 'Claim filed by Evelyn Hartwell about hail on the roof.' },
+    { name: 'b.txt', text: 'A car was struck at a traffic light.' },
+  ]),
+]);
+
+function scripted(answer: (request: ChatCompletionRequest, call: number) => Partial<ChatCompletionResult>) {
+  const requests: ChatCompletionRequest[] = [];
+  const client: ModelClient = {
+    async chatCompletion(request) {
+      requests.push(request);
+      return {
+        model: request.model,
+        content: 'ok',
+        refusal: null,
+        toolCalls: [],
+        finishReason: 'stop',
+        usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
+        ...answer(request, requests.length),
+      };
+    },
+    async *streamChatCompletion(request) {
+      const result = await client.chatCompletion(request);
+      yield { type: 'done', result };
+    },
+    async embed() {
+      throw new Error('not used');
+    },
+  };
+  return { client, requests };
+}
+
+function rag(overrides: { restore?: Record<string, unknown>; output?: Record<string, unknown> } = {}): WorkflowDocument {
+  return defineWorkflow({
+    name: 'claims-mini',
+    version: '1.0.0',
+    description: 'test',
+    input: { type: 'object', required: ['question'], properties: { question: { type: 'string' } } },
+    output: overrides.output ?? { type: 'object', required: ['answer'], properties: { answer: { type: 'string' } } },
+    nodes: [
+      { id: 'redact', kind: 'redact', config: { entityTypes: ['PERSON', 'US_SSN', 'PHONE', 'EMAIL'], operator: 'placeholder' } },
+      { id: 'retrieve', kind: 'retrieve', config: { collection: 'claims', topK: 2, mode: 'lexical' } },
+      { id: 'generate', kind: 'generate', config: { integration: 'dev-model', model: 'cloister-dev-extractive', promptTemplate: '{{retrieve.documents}} {{redact.text}}', maxTokens: 100 } },
+      { id: 'restore', kind: 'restore', config: { entityTypes: ['PERSON'], unknownPlaceholders: 'keep', ...overrides.restore } },
+    ],
+    edges: [
+      { from: 'redact', to: 'retrieve' },
+      { from: 'retrieve', to: 'generate' },
+      { from: 'generate', to: 'restore' },
+    ],
+  } as WorkflowDocument);
+}
+
+function runWith(models: ModelClient, workflow: WorkflowDocument, extra: { signal?: AbortSignal; input?: unknown } = {}) {
+  const engine = createWorkflowEngine({ bundle, authorizer, models, collections, now: () => 1_000 });
+  return engine.run({ workflow, digest: workflowDigest(workflow), principal: analyst, input: extra.input ?? { question: 'What did Evelyn Hartwell report?' }, runId: 'run_t', ...(extra.signal ? { signal: extra.signal } : {}) });
+}
+
+describe('createWorkflowEngine', () => {
+  it('sends the model the question and the documents redacted with one vault', async () => {
+    const { client, requests } = scripted(() => ({ content: 'It was <PERSON_1>.' }));
+    const result = await runWith(client, rag());
+    expect(result.output).toEqual({ answer: 'It was Evelyn Hartwell.' });
+    const prompt = JSON.stringify(requests);
+    expect(prompt).not.toContain('Hartwell');
+    expect(prompt.match(/<PERSON_1>/g)?.length).toBe(2);
+  });
+
+  it('uses the injected clock for the audit record and events', async () => {
+    const { client } = scripted(() => ({}));
+    const result = await runWith(client, rag());
+    expect(result.audit.startedAt).toBe(new Date(1_000).toISOString());
+    expect(result.events.every((e) => e.at === 1_000)).toBe(true);
+    expect(result.events.map((e) => e.seq)).toEqual(result.events.map((_, i) => i + 1));
+  });
+
+  it('fails a restore that meets unknown placeholders when configured to', async () => {
+    const { client } = scripted(() => ({ content: 'It was <PERSON_7>.' }));
+    const result = await runWith(client, rag({ restore: { unknownPlaceholders: 'fail' } }));
+    expect(result.error?.code).toBe('ERR_RUN_PLACEHOLDER_UNRESOLVED');
+    expect(result.error?.message).not.toContain('PERSON_7');
+  });
+
+  it('drops unknown placeholders when configured to', async () => {
+    const { client } = scripted(() => ({ content: 'It was <PERSON_7>.' }));
+    const result = await runWith(client, rag({ restore: { unknownPlaceholders: 'drop' } }));
+    expect(result.output).toEqual({ answer: 'It was .' });
+  });
+
+  it('stops a run whose model use exceeds the bundle token budget, recorded as a denial', async () => {
+    const { client } = scripted(() => ({ usage: { promptTokens: 40_000, completionTokens: 1, totalTokens: 40_001 } }));
+    const result = await runWith(client, rag());
+    expect(result.error?.code).toBe('ERR_RUN_LIMIT_EXCEEDED');
+    expect(result.audit.decisions.at(-1)).toMatchObject({ action: 'limit:tokens', decision: 'deny', source: 'limit', node: 'generate' });
+  });
+
+  it('stops a cancelled run without calling the model', async () => {
+    const { client, requests } = scripted(() => ({}));
+    const controller = new AbortController();
+    controller.abort();
+    const result = await runWith(client, rag(), { signal: controller.signal });
+    expect(result.status).toBe('stopped');
+    expect(result.error?.code).toBe('ERR_RUN_CANCELLED');
+    expect(requests).toHaveLength(0);
+  });
+
+  it('fails a run whose output does not meet the output schema', async () => {
+    const { client } = scripted(() => ({}));
+    const result = await runWith(client, rag({ output: { type: 'object', required: ['answer', 'sources'], properties: { answer: { type: 'string' }, sources: { type: 'array', maxItems: 0 } } } }));
+    expect(result.error?.code).toBe('ERR_RUN_OUTPUT_INVALID');
+    expect(result.audit.outputDigest).toBeNull();
+  });
+
+  it('turns a model failure into a failed run with the model error code', async () => {
+    const failing: ModelClient = {
+      chatCompletion: async () => {
+        const { ModelUnavailableError } = await import('../models/index.ts');
+        throw new ModelUnavailableError({ integration: 'dev-model', providerStatus: 503 });
+      },
+      streamChatCompletion: () => {
+        throw new Error('not used');
+      },
+      embed: async () => {
+        throw new Error('not used');
+      },
+    };
+    const result = await runWith(failing, rag());
+    expect(result.error?.code).toBe('ERR_MODEL_UNAVAILABLE');
+    expect(result.audit.nodes.at(-1)).toMatchObject({ id: 'generate', status: 'failed' });
+    expect(result.events.some((e) => e.type === 'node_failed' && e.code === 'ERR_MODEL_UNAVAILABLE')).toBe(true);
+  });
+
+  it('hides an unexpected node failure behind ERR_RUN_NODE_FAILED', async () => {
+    const broken: ModelClient = {
+      chatCompletion: async () => {
+        throw new TypeError('boom with Evelyn Hartwell');
+      },
+      streamChatCompletion: () => {
+        throw new Error('not used');
+      },
+      embed: async () => {
+        throw new Error('not used');
+      },
+    };
+    const result = await runWith(broken, rag());
+    expect(result.error?.code).toBe('ERR_RUN_NODE_FAILED');
+    expect(result.error?.message).not.toContain('Hartwell');
+  });
+});
