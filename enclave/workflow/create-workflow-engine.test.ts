@@ -83,6 +83,17 @@ describe('createWorkflowEngine', () => {
     expect(prompt.match(/<PERSON_1>/g)?.length).toBe(2);
   });
 
+  it('validates the workflow document again before running it', async () => {
+    const { client, requests } = scripted(() => ({}));
+    const valid = rag();
+    const tampered = { ...valid, nodes: valid.nodes.map((n) => (n.kind === 'retrieve' ? { ...n, config: { ...n.config, topK: 0 } } : n)) } as WorkflowDocument;
+    const engine = createWorkflowEngine({ bundle, authorizer, models: client, collections });
+    const result = await engine.run({ workflow: tampered, digest: workflowDigest(tampered), principal: analyst, input: { question: 'q' }, runId: 'run_v' });
+    expect(result.error?.code).toBe('ERR_WORKFLOW_INVALID');
+    expect(result.audit.decisions).toEqual([]);
+    expect(requests).toHaveLength(0);
+  });
+
   it('uses the injected clock for the audit record and events', async () => {
     const { client } = scripted(() => ({}));
     const result = await runWith(client, rag());

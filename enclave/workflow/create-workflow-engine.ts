@@ -16,7 +16,7 @@ import type { PolicyBundle } from '../../policies/load-policy-bundle.ts';
 import type { TokenVerifier } from '../../policies/verify-token.ts';
 import { CloisterError, InternalError } from '../../protocol/cloister-error.ts';
 import { canonicalJson } from '../../protocol/workflows/canonical-json.ts';
-import { topologicalOrder } from '../../protocol/workflows/validate-workflow.ts';
+import { topologicalOrder, validateWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
 import type { WorkflowDocument, WorkflowNode } from '../../protocol/workflows/workflow-document.ts';
 import type { ChatCompletionResult, ModelClient } from '../models/index.ts';
@@ -135,13 +135,16 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
   async function run(request: RunRequest): Promise<RunResult> {
     const startedAt = now();
     const test = request.test ?? false;
-    const { workflow, principal, runId } = request;
+    const { principal, runId } = request;
+    let workflow = request.workflow;
     const ref: WorkflowRef = { name: workflow.name, version: workflow.version, digest: request.digest };
     const input = (typeof request.input === 'object' && request.input !== null ? request.input : {}) as Readonly<Record<string, unknown>>;
     const ctx = new RunContext(services, runId, workflow, ref, principal, test, input, inputRank, request.signal, request.onDelta);
     const timeline: NodeTimelineEntry[] = [];
     ctx.event('run_started');
     try {
+      // Validated again here: the caller's document is not trusted to be what validateWorkflow returned.
+      workflow = validateWorkflow(workflow);
       if (workflowDigest(workflow) !== request.digest) throw new RunDigestMismatchError();
       if (!test && options.isLaunched && !options.isLaunched(ref)) throw new RunNotLaunchedError();
       ctx.require({ action: 'invoke', principal, resource: { workflow: ref }, context: { test } });
