@@ -174,4 +174,71 @@ describe('createWorkflowEngine', () => {
     expect(result.error?.code).toBe('ERR_RUN_NODE_FAILED');
     expect(result.error?.message).not.toContain('Hartwell');
   });
+
+  it('stops a run that outlives the bundle limit on run time', async () => {
+    const { client } = scripted(() => ({}));
+    let clock = 0;
+    const engine = createWorkflowEngine({ bundle, authorizer, models: client, collections, now: () => (clock += 30_000) });
+    const workflow = rag();
+    const result = await engine.run({ workflow, digest: workflowDigest(workflow), principal: analyst, input: { question: 'q' }, runId: 'run_slow' });
+    expect(result.error?.code).toBe('ERR_RUN_LIMIT_EXCEEDED');
+    expect(result.audit.decisions.at(-1)).toMatchObject({ action: 'limit:time', decision: 'deny' });
+  });
+});
+
+describe('agent node', () => {
+  const agent = (tools: readonly Record<string, unknown>[]): WorkflowDocument =>
+    defineWorkflow({
+      name: 'claims-helper',
+      version: '1.0.0',
+      description: 'test',
+      input: { type: 'object', properties: { question: { type: 'string' } } },
+      output: { type: 'object', properties: { answer: { type: 'string' } } },
+      nodes: [
+        { id: 'redact', kind: 'redact', config: { entityTypes: ['PERSON', 'US_SSN', 'PHONE', 'EMAIL'], operator: 'placeholder' } },
+        { id: 'agent', kind: 'agent', config: { goal: '{{redact.text}}', integration: 'dev-model', model: 'cloister-dev-extractive', maxSteps: 3, tools } },
+      ],
+      edges: [{ from: 'redact', to: 'agent' }],
+    } as WorkflowDocument);
+
+  it('redacts tool results and answers lookups', async () => {
+    const { client, requests } = scripted((request, call) =>
+      call === 1
+        ? {
+            toolCalls: [
+              { id: 't1', name: 'search', arguments: JSON.stringify({ query: '<PERSON_1> hail' }) },
+              { id: 't2', name: 'codes', arguments: JSON.stringify({ key: 'hail' }) },
+            ],
+            finishReason: 'tool_calls',
+          }
+        : { content: `done after ${request.messages.length} messages` },
+    );
+    const workflow = agent([
+      { name: 'search', kind: 'retrieve', description: 'search claims', config: { collection: 'claims', topK: 1, mode: 'lexical' } },
+      { name: 'codes', kind: 'lookup', description: 'loss codes', entries: { hail: 'Loss code H-7 applies.' } },
+    ]);
+    const result = await runWith(client, workflow, { input: { question: 'What did Evelyn Hartwell report?' } });
+    expect(result.output).toEqual({ answer: 'done after 4 messages' });
+    const second = requests[1]!.messages;
+    const tools = second.filter((m) => m.role === 'tool').map((m) => m.content);
+    // The search found the document through the revealed name, and the model saw it redacted.
+    expect(tools[0]).toContain('Claim filed by <PERSON_1> about hail');
+    expect(tools[1]).toBe('Loss code H-7 applies.');
+    expect(JSON.stringify(requests)).not.toContain('Hartwell');
+    expect(result.audit.decisions.filter((d) => d.action === 'callTool').map((d) => d.decision)).toEqual(['allow', 'allow']);
+  });
+
+  it('denies a workflow tool that no policy permits', async () => {
+    const { client } = scripted(() => ({ toolCalls: [{ id: 't1', name: 'sub', arguments: '{"input":{}}' }], finishReason: 'tool_calls' }));
+    const result = await runWith(client, agent([{ name: 'sub', kind: 'workflow', description: 'another workflow', workflow: 'claims-rag' }]));
+    expect(result.error?.code).toBe('ERR_POLICY_DENIED');
+    expect(result.audit.decisions.at(-1)).toMatchObject({ action: 'callTool', decision: 'deny', policyIds: [] });
+  });
+
+  it('counts calls to unknown tools as steps', async () => {
+    const { client } = scripted(() => ({ toolCalls: [{ id: 't', name: 'nope', arguments: '{}' }], finishReason: 'tool_calls' }));
+    const result = await runWith(client, agent([{ name: 'codes', kind: 'lookup', description: 'codes', entries: {} }]));
+    expect(result.error?.code).toBe('ERR_RUN_LIMIT_EXCEEDED');
+    expect(result.audit.models[0]!.calls).toBe(4);
+  });
 });
