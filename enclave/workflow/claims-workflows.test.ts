@@ -205,6 +205,18 @@ describe('claims-rag', () => {
     expect(deltas.join('')).not.toContain(canary.name);
   });
 
+  it('lets an author test a draft on the test collection, marked test, with per-node traces', async () => {
+    const author: Identity = { issuer: 'dev', subject: 'ada', groups: ['workflow-authors', 'claims-analysts'], roles: [] };
+    const draft = parseWorkflow(readFileSync(join(demoDir, 'claims-rag.yaml'), 'utf8').replace('collection: claims', 'collection: claims-test'));
+    const { engine } = engineFor();
+    const result = await run(engine, draft, author, { test: true });
+    expect(result.status).toBe('succeeded');
+    expect(result.audit.test).toBe(true);
+    expect(result.traces?.map((t) => t.node)).toEqual(['redact', 'retrieve', 'generate', 'restore']);
+    expect((result.traces![0]!.output as { text: string }).text).toContain('<PERSON_1>');
+    expect((await run(engine, claimsRag, analyst)).traces).toBeUndefined();
+  });
+
   it('runs the same nodes in one process for the benchmark baseline', async () => {
     const runner = runInProcess({ bundle: loadPolicyBundle(files), models, collections });
     const result = await runner.run({ workflow: claimsRag, principal: analyst, input: { question }, runId: 'run_inproc' });

@@ -1,5 +1,7 @@
 /** Engine rules with a scripted model client (the dev-model acceptance runs are in claims-workflows.test.ts). */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { syntheticClaims } from '../../scripts/demo-data/synthetic-claims.ts';
 import { createAuthorizer } from '../../policies/authorize.ts';
 import type { Identity } from '../../policies/cedar-entities.ts';
 import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
@@ -92,6 +94,32 @@ describe('createWorkflowEngine', () => {
     expect(result.error?.code).toBe('ERR_WORKFLOW_INVALID');
     expect(result.audit.decisions).toEqual([]);
     expect(requests).toHaveLength(0);
+  });
+
+  it('never lets a value of the question reach the model, wherever it appears in the documents', async () => {
+    const people = syntheticClaims({ seed: 21, count: 12 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 11 }), fc.constantFrom('name', 'ssn', 'phone', 'email'), fc.boolean(), async (which, field, lower) => {
+        const person = people[which]!;
+        // SSNs with spaces are found only next to SSN words: in the documents only the vault knows them.
+        const value = field === 'name' ? person.claimant : field === 'ssn' ? person.ssn.replace(/-/g, ' ') : field === 'phone' ? person.phone : person.email;
+        // Documents mention the value bare, without the cues a detector relies on.
+        const docs = createCollectionProvider([
+          collectionFromDocuments('claims', 'confidential', [
+            { name: 'a.txt', text: `${lower ? 'notes' : 'Notes'}: ${value} hail roof` },
+            { name: 'b.txt', text: `hail roof, see ${value}; ${value}.` },
+          ]),
+        ]);
+        const { client, requests } = scripted(() => ({}));
+        const engine = createWorkflowEngine({ bundle, authorizer, models: client, collections: docs });
+        const workflow = rag();
+        const question = field === 'name' ? `My name is ${value}, what about the hail roof?` : `Hail roof claim, ${field === 'ssn' ? 'SSN' : field === 'phone' ? 'phone' : 'email'} ${value}?`;
+        const result = await engine.run({ workflow, digest: workflowDigest(workflow), principal: analyst, input: { question }, runId: 'run_p' });
+        expect(result.status).toBe('succeeded');
+        expect(JSON.stringify(requests)).not.toContain(value);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('uses the injected clock for the audit record and events', async () => {

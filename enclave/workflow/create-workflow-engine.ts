@@ -121,6 +121,10 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
       status: outcome.status,
       error: outcome.error ? { code: outcome.error.code } : null,
     };
+    const traces =
+      test && ctx
+        ? timeline.filter((n) => n.status !== 'failed').map((n) => ({ node: n.id, kind: n.kind, output: ctx.outputs.get(n.id) }))
+        : undefined;
     return Object.freeze({
       runId,
       status: outcome.status,
@@ -129,6 +133,7 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
       denials: ctx ? [...ctx.denials] : [],
       audit: deepFreeze(audit),
       events: Object.freeze([...events]),
+      ...(traces ? { traces } : {}),
     });
   }
 

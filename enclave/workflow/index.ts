@@ -28,6 +28,7 @@ export type {
   DecisionRecord,
   ModelUsageRecord,
   NodeTimelineEntry,
+  NodeTrace,
   OpenedCollection,
   RetrievedDocumentRecord,
   RunAudit,

@@ -149,4 +149,15 @@ export interface RunResult {
   readonly denials: readonly RunDenial[];
   readonly audit: RunAudit;
   readonly events: readonly RunEvent[];
+  /**
+   * Test runs only: each completed node's output, in order. This is content (documents, model
+   * text, redacted input): the runtime seals it to the caller and never stores or logs it.
+   */
+  readonly traces?: readonly NodeTrace[];
+}
+
+export interface NodeTrace {
+  readonly node: string;
+  readonly kind: string;
+  readonly output: unknown;
 }
