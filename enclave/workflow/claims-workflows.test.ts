@@ -23,7 +23,7 @@ import { devBundleWithKeys, fileText, withFile, type TestKeys } from '../../test
 import { createModelClient, type ModelClient } from '../models/index.ts';
 import { createWorkflowEngine } from './create-workflow-engine.ts';
 import { launchWorkflow } from './launch-workflow.ts';
-import { collectionFromDocuments, createCollectionProvider } from './memory-collections.ts';
+import { collectionFromDocuments, createCollectionProvider } from './create-collection-provider.ts';
 import { createMemoryCheckpointStore } from './memory-checkpoint-store.ts';
 import { runInProcess } from './run-in-process.ts';
 import type { RunResult } from './types.ts';

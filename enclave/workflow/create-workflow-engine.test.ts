@@ -11,7 +11,7 @@ import type { WorkflowDocument } from '../../protocol/workflows/workflow-documen
 import { defaultBundleDir, readBundleDir } from '../../testing/policy-fixtures.ts';
 import type { ChatCompletionRequest, ChatCompletionResult, ModelClient } from '../models/index.ts';
 import { createWorkflowEngine } from './create-workflow-engine.ts';
-import { collectionFromDocuments, createCollectionProvider } from './memory-collections.ts';
+import { collectionFromDocuments, createCollectionProvider } from './create-collection-provider.ts';
 
 const bundle = loadPolicyBundle(readBundleDir(defaultBundleDir));
 const authorizer = createAuthorizer(bundle);

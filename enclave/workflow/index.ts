@@ -18,7 +18,7 @@ export {
   type RunLimit,
 } from './errors.ts';
 export { createMemoryCheckpointStore, type MemoryCheckpointStore } from './memory-checkpoint-store.ts';
-export { collectionFromDocuments, collectionFromSealed, createCollectionProvider, type PlainDocument } from './memory-collections.ts';
+export { collectionFromDocuments, collectionFromSealed, createCollectionProvider, type PlainDocument } from './create-collection-provider.ts';
 export type { StreamDelta } from './run-context.ts';
 export { runInProcess, type InProcessOptions, type InProcessRunner, type InProcessRunRequest } from './run-in-process.ts';
 export type {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createCollectionSealer } from '../../protocol/sealed-collection/index.ts';
 import { loadSealedCollection } from '../kms/load-sealed-collection.ts';
-import { collectionFromDocuments, collectionFromSealed, createCollectionProvider } from './memory-collections.ts';
+import { collectionFromDocuments, collectionFromSealed, createCollectionProvider } from './create-collection-provider.ts';
 
 describe('collection providers', () => {
   it('opens a sealed collection into documents with the ids and hashes of its manifest', async () => {
