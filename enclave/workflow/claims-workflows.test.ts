@@ -439,6 +439,25 @@ describe('checkpoints', () => {
     expect(resumed.output).toEqual(first.output);
   });
 
+  it('refuses to resume a run id with another input', async () => {
+    const { engine, checkpoints } = engineFor();
+    const first = await run(engine, claimsAgent, analyst);
+    checkpoints.delete(first.runId, 'restore');
+    const other = await engine.run({ workflow: claimsAgent, digest: workflowDigest(claimsAgent), principal: analyst, input: { question: 'Who reported hail damage?' }, runId: first.runId });
+    expect(other.error?.code).toBe('ERR_RUN_CHECKPOINT_INVALID');
+  });
+
+  it('refuses to replay an agent answer for another conversation', async () => {
+    const { engine, checkpoints } = engineFor();
+    const first = await run(engine, claimsAgent, analyst);
+    checkpoints.delete(first.runId, 'agent');
+    checkpoints.delete(first.runId, 'restore');
+    // The second turn's stored answer now sits where the first turn's was.
+    await checkpoints.put(first.runId, 'agent/call/1', (await checkpoints.get(first.runId, 'agent/call/2'))!);
+    const resumed = await engine.run({ workflow: claimsAgent, digest: workflowDigest(claimsAgent), principal: analyst, input: { question }, runId: first.runId });
+    expect(resumed.error?.code).toBe('ERR_RUN_CHECKPOINT_INVALID');
+  });
+
   it('refuses a checkpoint written for another position', async () => {
     const { engine, checkpoints } = engineFor();
     const first = await run(engine, claimsRag, analyst);

@@ -22,7 +22,7 @@ import type { WorkflowDocument, WorkflowNode } from '../../protocol/workflows/wo
 import type { ChatCompletionResult, ModelClient } from '../models/index.ts';
 import type { Bm25Index } from './bm25-index.ts';
 import { checkJsonSchema } from './check-json-schema.ts';
-import { RunCancelledError, RunDigestMismatchError, RunInputInvalidError, RunNodeFailedError, RunNotLaunchedError, RunOutputInvalidError } from './errors.ts';
+import { RunCancelledError, RunCheckpointInvalidError, RunDigestMismatchError, RunInputInvalidError, RunNodeFailedError, RunNotLaunchedError, RunOutputInvalidError } from './errors.ts';
 import { runAgentNode } from './nodes/agent-node.ts';
 import { runGenerateNode } from './nodes/generate-node.ts';
 import { runRedactNode } from './nodes/redact-node.ts';
@@ -222,15 +222,26 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
       case 'restore':
         return runRestoreNode(ctx, node.id, node.config, upstreamText(ctx, parents, order));
       case 'agent': {
+        // A stored answer is replayed only for the very conversation it answered.
         const store = options.checkpoints;
-        const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as ChatCompletionResult;
+        const digest = (messages: unknown) => createHash('sha256').update(JSON.stringify(messages)).digest('hex');
         return runAgentNode(ctx, node.id, node.config, redacted, {
-          get: async (position) => {
+          get: async (position, messages) => {
             const bytes = store ? await store.get(ctx.runId, position) : undefined;
-            return bytes ? decode(bytes) : undefined;
+            if (!bytes) return undefined;
+            let stored: { request?: unknown; result?: ChatCompletionResult };
+            try {
+              stored = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as typeof stored;
+            } catch {
+              throw new RunCheckpointInvalidError({ position, rule: 'not JSON' });
+            }
+            if (stored.request !== digest(messages) || typeof stored.result !== 'object' || stored.result === null) {
+              throw new RunCheckpointInvalidError({ position, rule: 'written for another conversation' });
+            }
+            return stored.result;
           },
-          put: async (position, result) => {
-            if (store) await store.put(ctx.runId, position, new TextEncoder().encode(JSON.stringify(result)));
+          put: async (position, messages, result) => {
+            if (store) await store.put(ctx.runId, position, new TextEncoder().encode(JSON.stringify({ request: digest(messages), result })));
           },
         });
       }

@@ -3,7 +3,7 @@
  * and the audit parts the nodes add to. Internal to the engine. `snapshot`/`restoreSnapshot`
  * give the bytes a checkpoint holds (the vault included, which is why checkpoints are sealed).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { assertAllowed, type AuthorizationDecision, type AuthorizationRequest, type Authorizer } from '../../policies/authorize.ts';
 import type { Identity, WorkflowRef } from '../../policies/cedar-entities.ts';
 import { PolicyDeniedError } from '../../policies/errors.ts';
@@ -50,6 +50,8 @@ export interface EmbeddedTexts {
 interface Snapshot {
   readonly v: 1;
   readonly workflowDigest: string;
+  /** SHA-256 of the run's input: a run id resumed with another input is not the same run. */
+  readonly inputDigest: string;
   readonly position: string;
   readonly output: unknown;
   readonly redaction: { readonly node: string; readonly vault: unknown; readonly hashKey: string } | null;
@@ -89,6 +91,10 @@ export class RunContext {
     readonly onDelta: ((delta: StreamDelta) => void) | undefined,
   ) {
     this.classificationRank = inputClassificationRank;
+  }
+
+  get inputDigest(): string {
+    return createHash('sha256').update(JSON.stringify(this.input)).digest('hex');
   }
 
   get limits() {
@@ -183,6 +189,7 @@ export class RunContext {
     const snapshot: Snapshot = {
       v: 1,
       workflowDigest: this.ref.digest,
+      inputDigest: this.inputDigest,
       position,
       output,
       redaction: this.redaction
@@ -208,6 +215,7 @@ export class RunContext {
     }
     if (typeof snapshot !== 'object' || snapshot === null || snapshot.v !== 1) throw new RunCheckpointInvalidError({ position, rule: 'unknown version' });
     if (snapshot.workflowDigest !== this.ref.digest) throw new RunCheckpointInvalidError({ position, rule: 'written by another workflow' });
+    if (snapshot.inputDigest !== this.inputDigest) throw new RunCheckpointInvalidError({ position, rule: 'written for another input' });
     if (snapshot.position !== position) throw new RunCheckpointInvalidError({ position, rule: 'written for another position' });
     if (!adopt) return snapshot.output;
     // The checkpoint's decisions came first; this attempt's own (its invoke gate) follow them.

@@ -23,8 +23,9 @@ export interface AgentOutput {
 
 /** Where an agent keeps and finds its per-turn model answers. */
 export interface AgentCheckpoints {
-  get(position: string): Promise<ChatCompletionResult | undefined>;
-  put(position: string, result: ChatCompletionResult): Promise<void>;
+  /** The stored answer to exactly these messages at this position, if any. */
+  get(position: string, messages: readonly ChatMessage[]): Promise<ChatCompletionResult | undefined>;
+  put(position: string, messages: readonly ChatMessage[], result: ChatCompletionResult): Promise<void>;
 }
 
 function toolSpec(tool: AgentTool): ToolSpec {
@@ -70,14 +71,15 @@ export async function runAgentNode(ctx: RunContext, id: string, config: AgentCon
   // because the step check below stops the run first.
   for (let turn = 1; ; turn += 1) {
     const position = `${id}/call/${turn}`;
-    const stored = await checkpoints.get(position);
+    const sent = [...messages];
+    const stored = await checkpoints.get(position, sent);
     const result = await callModel(
       ctx,
       id,
       {
         integration: config.integration,
         model: config.model,
-        messages: [...messages],
+        messages: sent,
         tools,
         ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
         redacted,
@@ -85,7 +87,7 @@ export async function runAgentNode(ctx: RunContext, id: string, config: AgentCon
       },
       stored,
     );
-    if (!stored) await checkpoints.put(position, result);
+    if (!stored) await checkpoints.put(position, sent, result);
     if (result.toolCalls.length === 0) return { text: result.content ?? '', steps, turns: turn };
     messages.push({ role: 'assistant', content: result.content, toolCalls: result.toolCalls });
     for (const call of result.toolCalls) {
