@@ -19,13 +19,14 @@ export interface RunRedaction {
   reveal(text: string): string;
   /**
    * Run-independent redaction for texts embedded once per collection: each detected value
-   * becomes its bare type (`<PERSON>`). `key` names the redaction for caches.
+   * becomes its bare type (`<PERSON>`).
    */
   redactForIndex(text: string): string;
   /** `redactForIndex` output with the run's vault values (missed by the detector) also replaced. */
   redactVaultValues(text: string): string;
   /** Numbered placeholders turned into bare types (`<PERSON_1>` → `<PERSON>`), to match indexed texts. */
   typedOnly(text: string): string;
+  /** Names this redaction's configuration, for caches of redacted texts. */
   readonly key: string;
 }
 
