@@ -139,7 +139,7 @@ function defaultRoots(): readonly string[] {
   return rootCertificates;
 }
 
-/** A fixed, data-free reason: Node's code for the failure (e.g. `ERR_TLS_CERT_ALTNAME_INVALID`). */
+/** A fixed, data-free reason: Node's code for the failure (e.g. the certificate's names not matching). */
 function tlsReason(error: NodeJS.ErrnoException): string {
   const code = typeof error.code === 'string' && /^[A-Z0-9_]{1,64}$/.test(error.code) ? error.code : 'handshake failed';
   return code;
