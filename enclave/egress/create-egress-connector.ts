@@ -49,7 +49,7 @@ export interface EgressConnector {
   readonly requestHandler: { readonly httpAgent: EgressHttpAgent; readonly httpsAgent: EgressHttpsAgent };
   /** For the openai SDK's `fetch` option (undici, streaming bodies included). */
   readonly fetch: typeof globalThis.fetch;
-  /** Closes pooled tunnels; calls after it fail. */
+  /** Closes pooled tunnels (idempotent); the fetch fails after it. */
   close(): Promise<void>;
 }
 
@@ -118,6 +118,7 @@ export function createEgressConnector(options: EgressConnectorOptions): EgressCo
   const httpAgent = new EgressHttpAgent(dialer);
   const httpsAgent = new EgressHttpsAgent(dialer);
   const { fetch, dispatcher } = createEgressFetch(dialer);
+  let closed = false;
 
   return {
     connect,
@@ -127,6 +128,8 @@ export function createEgressConnector(options: EgressConnectorOptions): EgressCo
     requestHandler: { httpAgent, httpsAgent },
     fetch,
     async close() {
+      if (closed) return;
+      closed = true;
       httpAgent.destroy();
       httpsAgent.destroy();
       await dispatcher.close();
