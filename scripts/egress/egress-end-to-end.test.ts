@@ -290,6 +290,19 @@ describe('egress end to end', () => {
     await expect(models.chatCompletion({ integration: 'dev-model', model: devChatModel, messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({
       code: 'ERR_EGRESS_NOT_ALLOWED',
     });
+    const client = await createEnclaveKmsClient({
+      endpoint: kms.kms.url,
+      region: fixtureRegion,
+      credentials: enclaveCredentials,
+      nsm: createSimulatedNsm({ pki: pkiForKms, pcrs: { 0: 'a1'.repeat(48) } }),
+      requestHandler: c.requestHandler,
+      maxAttempts: 1,
+    });
+    try {
+      await expect(client.generateRandom(16)).rejects.toMatchObject({ cause: expect.objectContaining({ code: 'ERR_EGRESS_NOT_ALLOWED' }) });
+    } finally {
+      client.destroy();
+    }
     const res = await c.fetch(`https://127.0.0.1:${httpsPort}/`).catch((e: unknown) => e);
     expect(res).toBeInstanceOf(EgressNotAllowedError);
     expect(proxy.stats.accepted).toBe(accepted);
@@ -311,7 +324,11 @@ describe('egress end to end', () => {
       maxAttempts: 1,
     });
     try {
-      await expect(client.generateRandom(16)).rejects.toMatchObject({ code: 'ERR_KMS_UNAVAILABLE', category: 'transient' });
+      await expect(client.generateRandom(16)).rejects.toMatchObject({
+        code: 'ERR_KMS_UNAVAILABLE',
+        category: 'transient',
+        cause: expect.objectContaining({ code: 'ERR_EGRESS_PROXY_UNAVAILABLE' }),
+      });
     } finally {
       client.destroy();
     }
