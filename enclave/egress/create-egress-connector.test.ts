@@ -143,7 +143,36 @@ describe('createEgressConnector', () => {
     await expect(pending).rejects.toThrow('stopped');
   });
 
+  it('reaches a direct route (vsock-proxy style) without CONNECT, and still checks the allowlist first', async () => {
+    const forwarderPath = join(dir, 'kms.sock');
+    const received: string[] = [];
+    const forwarder = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (chunk: Buffer) => received.push(chunk.toString()));
+    });
+    await new Promise<void>((resolve) => forwarder.listen(forwarderPath, resolve));
+    try {
+      await fakeProxy('HTTP/1.1 200 Connection Established\r\n\r\n');
+      connector = createEgressConnector({ proxy: `unix:${socketPath}`, allow: [kms], direct: [{ ...kms, endpoint: `unix:${forwarderPath}` }] });
+      const stream = await connector.connect(kms);
+      stream.write('first bytes');
+      await new Promise<void>((resolve) => {
+        const check = () => (received.length > 0 ? resolve() : setImmediate(check));
+        check();
+      });
+      stream.destroy();
+      expect(received.join('')).toBe('first bytes');
+      expect(heads).toEqual([]);
+      await expect(connector.connect({ host: 'kms.us-east-1.amazonaws.com', port: 443 })).rejects.toBeInstanceOf(EgressNotAllowedError);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+    }
+  });
+
   it.each([
+    [{ direct: [{ host: 'kms.us-east-1.amazonaws.com', port: 443, endpoint: 'unix:/run/kms.sock' }] }, 'direct route 0 is not a destination on allow'],
+    [{ allow: [kms], direct: [{ ...kms, endpoint: 'vsock:3:8000' }] }, 'direct route 0 endpoint'],
     [{ proxy: 'vsock:3:8000' }, 'proxy must be'],
     [{ proxy: 'tcp:127.0.0.1:0' }, 'proxy port'],
     [{ allow: [{ host: 'kms.example', port: 0 }] }, 'allow entries 0'],

@@ -21,6 +21,7 @@ import {
 import { createEgressFetch } from './create-egress-fetch.ts';
 import { EgressHttpAgent, EgressHttpsAgent } from './egress-http-agent.ts';
 import { EgressConfigError, EgressNotAllowedError, EgressTlsError } from './errors.ts';
+import { openDirectStream } from './open-direct-stream.ts';
 import { openEgressTunnel } from './open-egress-tunnel.ts';
 
 export interface EgressConnectorOptions {
@@ -32,6 +33,12 @@ export interface EgressConnectorOptions {
   readonly connectTimeoutMs?: number;
   /** Extra roots to trust for TLS, PEM (tests, private CAs); Node's bundled roots are always trusted. */
   readonly ca?: string | readonly string[];
+  /**
+   * Destinations reached through a fixed-destination forwarder instead of the CONNECT proxy — on
+   * Nitro, AWS `vsock-proxy` behind a socat bridge: `endpoint` is the bridge's `unix:` socket and
+   * its stream is the destination's from the first byte. Each must also be on `allow`.
+   */
+  readonly direct?: readonly { readonly host: string; readonly port: number; readonly endpoint: string }[];
 }
 
 export interface EgressConnectOptions {
@@ -65,6 +72,16 @@ export function createEgressConnector(options: EgressConnectorOptions): EgressCo
   if (invalid.length > 0) throw new EgressConfigError({ rule: `allow entries ${invalid.join(', ')} are not valid host and port` });
   const timeoutMs = options.connectTimeoutMs ?? 15_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new EgressConfigError({ rule: 'connectTimeoutMs must be a positive integer' });
+  const direct = new Map<string, ChannelEndpoint>();
+  (options.direct ?? []).forEach((route, index) => {
+    const canonical = normalizeEgressDestination(route);
+    if (canonical === undefined || !allowlist.has(canonical)) throw new EgressConfigError({ rule: `direct route ${index} is not a destination on allow` });
+    try {
+      direct.set(formatEgressAuthority(canonical), parseChannelEndpoint(route.endpoint));
+    } catch {
+      throw new EgressConfigError({ rule: `direct route ${index} endpoint must be unix:PATH or tcp:HOST:PORT` });
+    }
+  });
   const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
 
   /** The allowlist check comes first: a refused destination never reaches the host. */
@@ -78,9 +95,17 @@ export function createEgressConnector(options: EgressConnectorOptions): EgressCo
     return canonical;
   }
 
+  /** A stream to an admitted destination: through the CONNECT proxy, or its direct forwarder. */
+  function open(admitted: EgressDestination, signal: AbortSignal | undefined): Promise<Socket> {
+    const authority = formatEgressAuthority(admitted);
+    const route = direct.get(authority);
+    const abort = signal ? { signal } : {};
+    if (route !== undefined) return openDirectStream({ endpoint: route, destination: authority, timeoutMs, ...abort });
+    return openEgressTunnel({ proxy, destination: admitted, timeoutMs, ...abort });
+  }
+
   async function connect(destination: EgressDestination, connectOptions: EgressConnectOptions = {}): Promise<Socket> {
-    const admitted = admit(destination);
-    return openEgressTunnel({ proxy, destination: admitted, timeoutMs, ...(connectOptions.signal ? { signal: connectOptions.signal } : {}) });
+    return open(admit(destination), connectOptions.signal);
   }
 
   async function connectTls(
@@ -88,7 +113,7 @@ export function createEgressConnector(options: EgressConnectorOptions): EgressCo
     connectOptions: EgressConnectOptions & { readonly servername?: string } = {},
   ): Promise<TLSSocket> {
     const admitted = admit(destination);
-    const tunnel = await openEgressTunnel({ proxy, destination: admitted, timeoutMs, ...(connectOptions.signal ? { signal: connectOptions.signal } : {}) });
+    const tunnel = await open(admitted, connectOptions.signal);
     const literal = admitted.host.startsWith('[') ? admitted.host.slice(1, -1) : admitted.host;
     const servername = connectOptions.servername ?? (isIP(literal) === 0 ? literal : undefined);
     const authority = formatEgressAuthority(admitted);

@@ -246,6 +246,40 @@ describe('egress end to end', () => {
     expect(kms.logs.some((line) => line.includes('Decrypt (attested) -> ok'))).toBe(true);
   });
 
+  it('reaches the dev KMS through a fixed-destination forwarder, as through vsock-proxy on a Nitro parent', async () => {
+    // Stands in for socat (enclave) → vsock → `vsock-proxy PORT kms… 443` (parent): a stream to one destination, no CONNECT.
+    const forwarderPath = join(dir, 'vsock-proxy.sock');
+    const forwarded: Socket[] = [];
+    const forwarder = createServer((inbound) => {
+      const outbound = connect({ host: kmsTarget.host, port: kmsTarget.port });
+      forwarded.push(inbound, outbound);
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('error', () => outbound.destroy());
+      outbound.on('error', () => inbound.destroy());
+    });
+    await new Promise<void>((resolve) => forwarder.listen(forwarderPath, resolve));
+    const accepted = proxy.stats.accepted;
+    const c = createEgressConnector({ proxy: `unix:${proxySocket}`, allow: [kmsTarget], direct: [{ ...kmsTarget, endpoint: `unix:${forwarderPath}` }] });
+    const client = await createEnclaveKmsClient({
+      endpoint: kms.kms.url,
+      region: fixtureRegion,
+      credentials: enclaveCredentials,
+      nsm: createSimulatedNsm({ pki: pkiForKms, pcrs: { 0: 'a1'.repeat(48) } }),
+      requestHandler: c.requestHandler,
+      maxAttempts: 1,
+    });
+    try {
+      expect(await client.generateRandom(24)).toHaveLength(24);
+      expect(forwarded.length).toBeGreaterThan(0);
+      expect(proxy.stats.accepted).toBe(accepted);
+    } finally {
+      client.destroy();
+      await c.close();
+      for (const socket of forwarded) socket.destroy();
+      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+    }
+  });
+
   it('reaches the dev model server through the openai SDK, a streamed completion included', async () => {
     const c = connector();
     const models = createModelClient({ integrations: { 'dev-model': { baseURL: model.url, apiKey: 'dev', maxRetries: 0 } }, fetch: c.fetch });
