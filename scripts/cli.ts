@@ -76,6 +76,32 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
     load: () => import('./dev-model/dev-model-command.ts'),
   },
+  // runtime: the confidential channel (client commands in client/cli/, the local stack in scripts/)
+  up: {
+    usage: 'cloister up [--port N] [--data-dir DIR]',
+    summary: 'start the local stack (enclave + host) in the foreground; prints `ready URL`',
+    load: () => import('./up.ts'),
+  },
+  demo: {
+    usage: 'cloister demo [--data-dir DIR]',
+    summary: 'start the stack, make one verified echo call through the SDK, print it, stop',
+    load: () => import('./demo.ts'),
+  },
+  'attest fetch': {
+    usage: 'cloister attest fetch --url URL [--trust FILE] [--api-key K] [--json]',
+    summary: 'fetch an attestation with a fresh nonce, verify it against the trust file, print it',
+    load: () => import('../client/cli/attest-fetch.ts'),
+  },
+  invoke: {
+    usage: 'cloister invoke --url URL [--trust FILE] [--token T] [--api-key K] [--json] [--evidence FILE] WORKFLOW INPUT_JSON',
+    summary: 'run a workflow through the confidential channel and verify its receipt',
+    load: () => import('../client/cli/invoke.ts'),
+  },
+  'receipt verify': {
+    usage: 'cloister receipt verify FILE [--trust FILE] [--json]',
+    summary: 'check evidence {attestation, receipt, request, output} offline at the receipt time',
+    load: () => import('../client/cli/receipt-verify.ts'),
+  },
   // redaction
   redact: {
     usage: 'cloister redact [--jsonl] [--entities LIST] [--threshold X]',

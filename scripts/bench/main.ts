@@ -18,6 +18,7 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // redaction
   redaction: async () => (await import('./redaction.ts')).benchmark,
   // channel
+  channel: async () => (await import('./channel.ts')).benchmark,
   // policies
   policy: async () => (await import('./policy.ts')).benchmark,
   // protocol
