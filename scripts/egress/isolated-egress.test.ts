@@ -4,7 +4,7 @@
  * on the host's loopback, and reaches it through the egress proxy's Unix socket, which crosses
  * namespaces because it is a file. Skipped where unprivileged namespaces are not allowed.
  */
-import { spawnSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,22 +13,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEgressProxy, type EgressProxy } from '../../host/egress/index.ts';
+import { isolatedCommand, probeNetworkIsolation } from '../stack/network-isolation.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The first of `unshare -n` (root) and `unshare -rn` (user namespace) that works here, if any. */
-function unshareCommand(): string[] | undefined {
-  for (const flags of [['-n'], ['-r', '-n']]) {
-    const probe = spawnSync('unshare', [...flags, 'true'], { stdio: 'ignore' });
-    if (probe.status === 0) return ['unshare', ...flags];
-  }
-  return undefined;
-}
+const isolation = probeNetworkIsolation();
+if (isolation.mode === 'none') console.warn(`isolated egress test skipped: ${isolation.reason ?? 'no network namespaces here'}`);
 
-const unshare = process.platform === 'linux' ? unshareCommand() : undefined;
-if (unshare === undefined) console.warn('isolated egress test skipped: unshare -n is not permitted on this machine');
-
-describe.skipIf(unshare === undefined)('a process without network', () => {
+describe.skipIf(isolation.mode === 'none')('a process without network', () => {
   let dir: string;
   let server: Server;
   let port: number;
@@ -54,10 +46,13 @@ describe.skipIf(unshare === undefined)('a process without network', () => {
   });
 
   it('reaches a loopback server only through the egress proxy socket', async () => {
-    const child = spawn(unshare!.at(0)!, [...unshare!.slice(1), process.execPath, join(repoRoot, 'bin/run-ts.js'), 'scripts/egress/isolated-egress-child.ts', join(dir, 'egress.sock'), String(port)], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [command, args] = isolatedCommand(isolation.mode, process.execPath, [
+      join(repoRoot, 'bin/run-ts.js'),
+      'scripts/egress/isolated-egress-child.ts',
+      join(dir, 'egress.sock'),
+      String(port),
+    ]);
+    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
