@@ -305,6 +305,31 @@ describe('egress end to end', () => {
     expect(done).toBe(result.content);
   });
 
+  it('cancels a streamed completion through the tunnel when the caller aborts', async () => {
+    const c = connector();
+    const models = createModelClient({ integrations: { 'dev-model': { baseURL: model.url, apiKey: 'dev', maxRetries: 0 } }, fetch: c.fetch });
+    const controller = new AbortController();
+    const events: string[] = [];
+    const consume = async () => {
+      for await (const event of models.streamChatCompletion({
+        integration: 'dev-model',
+        model: devChatModel,
+        messages: [
+          { role: 'system', content: 'The adjuster works in Leeds. The claim was filed on a Monday. The policy covers water damage.' },
+          { role: 'user', content: 'Question: Where does the adjuster work and what does the policy cover?' },
+        ],
+        signal: controller.signal,
+      })) {
+        events.push(event.type);
+        if (event.type === 'text_delta') controller.abort();
+      }
+    };
+    await expect(consume()).rejects.toMatchObject({ code: 'ERR_MODEL_CANCELLED' });
+    // Chunks already buffered may still arrive; the call must not complete.
+    expect(events.length).toBeGreaterThan(0);
+    expect(events).not.toContain('done');
+  });
+
   it('reports the host refusing a destination as a typed error, through the model client unchanged', async () => {
     const other = { host: '127.0.0.2', port: 8080 };
     const c = connector();
