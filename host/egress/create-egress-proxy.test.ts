@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEgressProxy, type EgressLogRecord, type EgressProxy, type EgressProxyOptions } from './create-egress-proxy.ts';
@@ -183,6 +184,22 @@ describe('createEgressProxy', () => {
     expect(answer.startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
     expect(answer).toContain(code);
     expect((await logged(1))[0]).toMatchObject({ destination: null });
+  });
+
+  it('never relays for arbitrary bytes: every such request is answered 400 and closed', async () => {
+    await start();
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 600 }), async (bytes) => {
+        const client = open(socketPath);
+        const received = readAll(client);
+        // Terminated, so the proxy judges a complete head rather than waiting for more.
+        client.write(Buffer.concat([Buffer.from(bytes), Buffer.from('\r\n\r\n')]));
+        const answer = await received;
+        expect(answer.startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+    expect(proxy!.stats.relayed).toBe(0);
   });
 
   it('answers 503 beyond its connection limit', async () => {
