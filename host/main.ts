@@ -1,16 +1,24 @@
 /**
- * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]`.
+ * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]
+ * [--services unix:PATH --data-dir DIR]`.
+ *
+ * With `--services`, the host also serves the enclave's calls out (host/create-host-services-server.ts)
+ * on that endpoint: sealed state in SQLite at `DIR/host/state.sqlite`, sealed collections from
+ * `DIR/host/collections/NAME/`. Everything there is sealed; the host cannot read it.
  *
  * API keys never come from the command line (other users can read it): set
  * `CLOISTER_API_KEYS` (comma-separated) or `--api-keys-file FILE` (one key per line). With no
  * keys the API is open, for the local dev stack only. Prints `ready http://HOST:PORT` on stdout
  * once it serves; logs are JSON lines on stdout (method, route, status, duration: no payloads).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { createEnclaveLink } from './create-enclave-link.ts';
 import { createHostServer } from './create-host-server.ts';
+import { createHostServicesServer } from './create-host-services-server.ts';
+import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
 import { HostConfigError } from './errors.ts';
 
 async function main(): Promise<void> {
@@ -23,6 +31,8 @@ async function main(): Promise<void> {
       'body-limit': { type: 'string' },
       'metrics-public': { type: 'boolean', default: false },
       'rate-limit': { type: 'string' },
+      services: { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
+      'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
     },
     strict: true,
   });
@@ -43,6 +53,22 @@ async function main(): Promise<void> {
     .map((k) => k.trim())
     .filter((k) => k.length > 0);
 
+  // The enclave's calls out must be served before it boots: it fetches its keys' wrapped copy here.
+  let services: { close(): Promise<void> } | undefined;
+  if (values.services) {
+    const hostDir = join(values['data-dir'], 'host');
+    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite') });
+    const server = createHostServicesServer({ endpoint: values.services, store, collectionsDir: join(hostDir, 'collections') });
+    await server.listen();
+    services = {
+      close: async () => {
+        await server.close();
+        await store.close();
+      },
+    };
+  }
+
   const link = createEnclaveLink({ endpoint: values.enclave });
   const app = await createHostServer({
     link,
@@ -62,6 +88,7 @@ async function main(): Promise<void> {
     stopping = true;
     await app.close();
     await link.close();
+    await services?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
