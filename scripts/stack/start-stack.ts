@@ -94,6 +94,18 @@ export async function writeTrustFile(dataDir: string, pki: DevPki): Promise<Trus
   return trust;
 }
 
+async function hostSeesEnclave(url: string, attempts = 50): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    const health = await fetch(`${url}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (health === 200) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 async function socketInUse(path: string): Promise<boolean> {
   if (!existsSync(path)) return false;
   return new Promise((resolveInUse) => {
@@ -228,6 +240,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     removeSockets();
     throw error;
   }
+
+  // The host started first, so its link to the enclave is still in backoff: `ready` waits until
+  // the host reports the enclave connected, so that /healthz is truthful from the first request.
+  if (!(await hostSeesEnclave(url))) log('[up] WARNING: the host has not connected to the enclave yet; requests will retry the connection');
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
