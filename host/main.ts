@@ -77,12 +77,26 @@ async function main(): Promise<void> {
     ...(values['body-limit'] ? { bodyLimit: Number(values['body-limit']) } : {}),
     ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
   });
-  // Connect before announcing readiness, so /healthz is truthful from the first request.
-  await link.connect().catch(() => app.log.warn('the enclave is not reachable yet; requests will retry the connection'));
+  let stopping = false;
+  // Connect before announcing readiness, so /healthz is truthful from the first request. An
+  // enclave that boots after the host (it calls the host's services while it boots) is awaited
+  // in the background, with backoff, until the link is up; from then on the pool reconnects itself.
+  const connected = await link.connect().then(
+    () => true,
+    () => false,
+  );
+  if (!connected) {
+    app.log.warn('the enclave is not reachable yet; connecting in the background');
+    void (async () => {
+      for (let delay = 50; !stopping; delay = Math.min(delay * 2, 1_000)) {
+        if (await link.connect().then(() => true, () => false)) return;
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    })();
+  }
   const address = await app.listen({ port, host: values.listen });
   process.stdout.write(`ready ${address}\n`);
 
-  let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
