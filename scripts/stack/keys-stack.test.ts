@@ -155,6 +155,12 @@ describe('keys and sealed data in the local stack', () => {
     }
   });
 
+  it('refuses to boot with only part of the KMS settings rather than run without sealed state', async () => {
+    const boot = await bootExtraEnclave({ CLOISTER_KMS_KEY_ID: '' });
+    expect(boot.ready).toBe(false);
+    expect(boot.stderr).toContain("enclave: ERR_ENCLAVE_INVALID_CONFIG: invalid enclave setting 'kms-key-id'");
+  });
+
   it('detects, at boot, an audit record the host tampered with (ERR_SEALED_TAMPERED)', async () => {
     const db = new Database(join(stack.dataDir, 'host', 'state.sqlite'));
     const select = db.prepare("SELECT bytes FROM log_entries WHERE namespace = 'dep_local' AND kind = 'audit' AND position = 0");
