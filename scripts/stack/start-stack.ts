@@ -94,8 +94,9 @@ export async function writeTrustFile(dataDir: string, pki: DevPki): Promise<Trus
   return trust;
 }
 
-async function hostSeesEnclave(url: string, attempts = 50): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
+async function hostSeesEnclave(url: string, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     const health = await fetch(`${url}/healthz`).then(
       (r) => r.status,
       () => 0,
