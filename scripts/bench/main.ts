@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- [NAME...]`: runs the named benchmarks (all when none is named), writes each
  * result to `bench/results/NAME.json`, and rewrites `docs/benchmarks.md` from every result file.
+ * `--render` rewrites `docs/benchmarks.md` without running anything.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +17,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   attestation: async () => (await import('./attestation.ts')).benchmark,
   // redaction
   // channel
+  // protocol
+  hpke: async () => (await import('./hpke.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {
@@ -26,7 +29,9 @@ async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   mkdirSync(resultsDir, { recursive: true });
-  for (const name of names.length > 0 ? names : Object.keys(benchmarks)) {
+  // `--render` only rewrites docs/benchmarks.md from the result files (e.g. after a merge).
+  const toRun = args.includes('--render') ? [] : names.length > 0 ? names : Object.keys(benchmarks);
+  for (const name of toRun) {
     const benchmark = await benchmarks[name]!();
     process.stdout.write(`\n## ${benchmark.name}: ${benchmark.description}\n`);
     const result = await benchmark.run(args.filter((a) => a.startsWith('-')));

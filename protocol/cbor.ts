@@ -1,0 +1,64 @@
+/**
+ * The one place that calls cbor2, so every encoder and strict decoder in the protocol behaves
+ * the same way.
+ *
+ * Encoding: Node Buffers become plain byte strings (cbor2 would otherwise write a Buffer as the
+ * map `{type: "Buffer", data: [...]}`), and `undefined` is refused (it has no JSON counterpart
+ * and no meaning in any of our formats).
+ * Decoding: definite lengths only, duplicate map keys rejected, trailing bytes rejected, depth
+ * bounded, tags left as inert `Tag` objects, and byte strings come back as plain `Uint8Array`
+ * views (never Buffers).
+ */
+import { decode, encode, TypeEncoderMap, type DecodeOptions } from 'cbor2';
+
+const types = new TypeEncoderMap();
+types.registerEncoder(Buffer, (b: Buffer) => [Number.NaN, new Uint8Array(b.buffer, b.byteOffset, b.byteLength)]);
+
+export function encodeCbor(value: unknown): Uint8Array {
+  return encode(value, { types, rejectUndefined: true });
+}
+
+const strict: DecodeOptions = {
+  rejectDuplicateKeys: true,
+  rejectStreaming: true,
+  rejectUndefined: true,
+  rejectSimple: true,
+  maxDepth: 64,
+  // Tags stay inert Tag objects: no Dates, RegExps or other constructions from untrusted bytes.
+  ignoreGlobalTags: true,
+};
+
+/** Decodes exactly one strict CBOR item; throws whatever cbor2 throws (callers wrap it). */
+export function decodeCbor(bytes: Uint8Array): unknown {
+  const plain = Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+  return decode(plain, strict);
+}
+
+export function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+export function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.byteLength;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  let diff = 0;
+  for (let i = 0; i < a.byteLength; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

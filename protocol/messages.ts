@@ -1,0 +1,174 @@
+/**
+ * The inner messages that travel inside the encapsulation (DESIGN §3.3), CBOR-encoded:
+ *
+ *   request  {v: 1, workflow, input, requestId, token?, options?, at}
+ *   response {v: 1, ok: {runId, output, receipt, audit}} | {v: 1, error: {code, message}}
+ *
+ * Decoding is strict: one CBOR item, no trailing bytes, no duplicate keys, no unknown fields,
+ * exact types and bounded sizes, and an unknown version is its own error so a newer client
+ * gets a clear answer from an older enclave. Encoding validates too, so a bad message fails at
+ * its author rather than at the far end.
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeCbor, encodeCbor, isPlainRecord } from './cbor.ts';
+import { MessageInvalidError, MessageMalformedError, MessageVersionUnsupportedError } from './errors.ts';
+import { Issues } from './validate.ts';
+
+export const MESSAGE_VERSION = 1;
+
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+export interface InvokeRequestOptions {
+  /** Ask for a chunked (streamed) response. */
+  readonly stream?: boolean;
+  /** Test mode (DESIGN §7.1): runs a draft for its author only. */
+  readonly test?: boolean;
+  /** Admission idempotency key (DESIGN §7.4). */
+  readonly idempotencyKey?: string;
+}
+
+export interface InvokeRequest {
+  readonly v: typeof MESSAGE_VERSION;
+  readonly workflow: string;
+  readonly input: JsonValue;
+  /** `req_` + 32 lowercase hex digits (16 random bytes); the enclave's replay key. */
+  readonly requestId: string;
+  /** The caller's identity token (a JWT), checked by the enclave. */
+  readonly token?: string;
+  readonly options?: InvokeRequestOptions;
+  /** Milliseconds since the epoch when the client built the request; the replay window is checked against it. */
+  readonly at: number;
+}
+
+export interface InvokeResult {
+  readonly runId: string;
+  readonly output: JsonValue;
+  /** The COSE_Sign1 receipt (DESIGN §5.3). */
+  readonly receipt: Uint8Array;
+  readonly audit: JsonObject;
+}
+
+export interface InvokeError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type InvokeResponse =
+  | { readonly v: typeof MESSAGE_VERSION; readonly ok: InvokeResult }
+  | { readonly v: typeof MESSAGE_VERSION; readonly error: InvokeError };
+
+export const LIMITS = Object.freeze({
+  workflowName: 128,
+  token: 16 * 1024,
+  idempotencyKey: 128,
+  runId: 128,
+  receipt: 8 * 1024,
+  errorMessage: 1024,
+});
+
+const REQUEST_ID = /^req_[0-9a-f]{32}$/;
+const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ERROR_CODE = /^ERR_[A-Z0-9_]{1,64}$/;
+
+export function newRequestId(): string {
+  return `req_${randomBytes(16).toString('hex')}`;
+}
+
+export function encodeInvokeRequest(request: InvokeRequest): Uint8Array {
+  throwIf('invoke request', validateRequest(request));
+  return encodeCbor(stripUndefined(request));
+}
+
+export function decodeInvokeRequest(bytes: Uint8Array): InvokeRequest {
+  const value = decodeMessage('invoke request', bytes);
+  throwIf('invoke request', validateRequest(value));
+  return value as InvokeRequest;
+}
+
+export function encodeInvokeResponse(response: InvokeResponse): Uint8Array {
+  throwIf('invoke response', validateResponse(response));
+  return encodeCbor(response);
+}
+
+export function decodeInvokeResponse(bytes: Uint8Array): InvokeResponse {
+  const value = decodeMessage('invoke response', bytes);
+  throwIf('invoke response', validateResponse(value));
+  return value as InvokeResponse;
+}
+
+function decodeMessage(what: string, bytes: Uint8Array): unknown {
+  let value: unknown;
+  try {
+    value = decodeCbor(bytes);
+  } catch (cause) {
+    throw new MessageMalformedError({ what, reason: cause instanceof Error ? cause.message.slice(0, 120) : 'undecodable', cause });
+  }
+  if (isPlainRecord(value) && Object.hasOwn(value, 'v') && value.v !== MESSAGE_VERSION) {
+    throw new MessageVersionUnsupportedError({ what, version: value.v });
+  }
+  return value;
+}
+
+function validateRequest(value: unknown): Issues {
+  const issues = new Issues();
+  const r = issues.record(value, '', ['v', 'workflow', 'input', 'requestId', 'at'], ['token', 'options']);
+  if (!r) return issues;
+  const has = (key: string) => Object.hasOwn(r, key);
+  if (has('v') && r.v !== MESSAGE_VERSION) issues.add('v', 'must be 1');
+  if (has('workflow')) issues.string(r.workflow, 'workflow', { max: LIMITS.workflowName, pattern: WORKFLOW_NAME, patternText: 'a name of letters, digits, ".", "_" or "-"' });
+  if (has('input')) issues.json(r.input, 'input');
+  if (has('requestId')) issues.string(r.requestId, 'requestId', { max: 36, pattern: REQUEST_ID, patternText: 'req_ followed by 32 lowercase hex digits' });
+  if (has('at')) issues.uint(r.at, 'at');
+  if (Object.hasOwn(r, 'token')) issues.string(r.token, 'token', { max: LIMITS.token });
+  if (Object.hasOwn(r, 'options')) {
+    const o = issues.record(r.options, 'options', [], ['stream', 'test', 'idempotencyKey']);
+    if (o) {
+      if (Object.hasOwn(o, 'stream')) issues.boolean(o.stream, 'options.stream');
+      if (Object.hasOwn(o, 'test')) issues.boolean(o.test, 'options.test');
+      if (Object.hasOwn(o, 'idempotencyKey')) issues.string(o.idempotencyKey, 'options.idempotencyKey', { max: LIMITS.idempotencyKey });
+    }
+  }
+  return issues;
+}
+
+function validateResponse(value: unknown): Issues {
+  const issues = new Issues();
+  if (!isPlainRecord(value)) {
+    issues.add('', 'must be a map with text keys');
+    return issues;
+  }
+  const isOk = Object.hasOwn(value, 'ok');
+  const r = issues.record(value, '', ['v', isOk ? 'ok' : 'error']);
+  if (!r) return issues;
+  if (Object.hasOwn(r, 'v') && r.v !== MESSAGE_VERSION) issues.add('v', 'must be 1');
+  if (isOk) {
+    const ok = issues.record(r.ok, 'ok', ['runId', 'output', 'receipt', 'audit']);
+    if (ok) {
+      if (Object.hasOwn(ok, 'runId')) issues.string(ok.runId, 'ok.runId', { max: LIMITS.runId });
+      if (Object.hasOwn(ok, 'output')) issues.json(ok.output, 'ok.output');
+      if (Object.hasOwn(ok, 'receipt')) issues.bytes(ok.receipt, 'ok.receipt', { min: 1, max: LIMITS.receipt });
+      if (Object.hasOwn(ok, 'audit')) {
+        if (isPlainRecord(ok.audit)) issues.json(ok.audit, 'ok.audit');
+        else issues.add('ok.audit', 'must be a map with text keys');
+      }
+    }
+  } else if (Object.hasOwn(r, 'error')) {
+    const e = issues.record(r.error, 'error', ['code', 'message']);
+    if (e) {
+      if (Object.hasOwn(e, 'code')) issues.string(e.code, 'error.code', { max: 68, pattern: ERROR_CODE, patternText: 'ERR_ followed by capitals, digits or _' });
+      if (Object.hasOwn(e, 'message')) issues.string(e.message, 'error.message', { min: 0, max: LIMITS.errorMessage });
+    }
+  }
+  return issues;
+}
+
+function throwIf(what: string, issues: Issues): void {
+  if (!issues.empty) throw new MessageInvalidError({ what, issues: issues.list });
+}
+
+function stripUndefined(request: InvokeRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(request)) if (v !== undefined) out[k] = v;
+  return out;
+}
