@@ -109,3 +109,11 @@ export type {
   ChannelConnectionEvent,
   ChannelRequestOptions,
 } from './channel/channel-client.ts';
+
+// The host's store for sealed enclave state (DESIGN §6, §10): the contract both sides share
+export { MAX_BLOB_BYTES, MAX_LOG_READ } from './blob-store/blob-store.ts';
+export type { BlobAddress, BlobStore, LogRecord, SlotRecord } from './blob-store/blob-store.ts';
+export { createBlobStoreClient, serveBlobStoreCall } from './blob-store/blob-store-calls.ts';
+export type { BlobStoreAnswer, BlobStoreCall } from './blob-store/blob-store-calls.ts';
+export { BlobStoreConflictError, BlobStoreError, BlobStoreInvalidError, BlobStoreUnavailableError } from './blob-store/errors.ts';
+export type { BlobStoreErrorCode } from './blob-store/errors.ts';

@@ -12,6 +12,32 @@ interface CommandEntry {
 
 // Keys are the words that name a command; the longest match wins.
 const commands: Readonly<Record<string, CommandEntry>> = {
+  // policies and workflow definitions (policies/, protocol/workflows/)
+  token: {
+    usage: 'cloister token --issuer-key FILE (--generate [--iss URL] [--aud AUD] [--alg ES256|EdDSA] | --sub SUB [--groups G,…] [--roles R,…] [--ttl 1h])',
+    summary: 'mint a development identity token, or generate the development issuer key',
+    load: () => import('./policy/token.ts'),
+  },
+  'policy check': {
+    usage: 'cloister policy check DIR [--json]',
+    summary: 'validate a policy bundle directory and print its digest',
+    load: () => import('./policy/check.ts'),
+  },
+  'policy dev-keys': {
+    usage: 'cloister policy dev-keys --out DIR [--bundle SRC] [--model-url URL]',
+    summary: 'generate development issuer and reviewer keys and a bundle that trusts them',
+    load: () => import('./policy/dev-keys.ts'),
+  },
+  'workflow validate': {
+    usage: 'cloister workflow validate FILE [--bundle DIR] [--json]',
+    summary: 'validate a workflow document (JSON or YAML) and print its digest',
+    load: () => import('./policy/workflow-validate.ts'),
+  },
+  'workflow approve': {
+    usage: 'cloister workflow approve --key KEY [--reject] [--json] FILE',
+    summary: "sign a review of a workflow document's digest with a reviewer key",
+    load: () => import('./policy/workflow-approve.ts'),
+  },
   // attestation
   'attest verify': {
     usage: 'attest verify FILE [--root PEM] [--at TIME] [--pcr N=HEX]... [--nonce HEX] [--allow-debug] [--json]',
@@ -28,11 +54,65 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'print the PCRs (0, 1, 2) a client should pin for this build',
     load: () => import('./measure.ts'),
   },
+  // KMS (enclave/kms, scripts/dev-kms)
+  'kms open-envelope': {
+    usage: 'cloister kms open-envelope --key KEY.pem FILE [--json] [--parts]',
+    summary: 'open a KMS CiphertextForRecipient (CMS) with an RSA key; --parts prints its encrypted key, IV and ciphertext',
+    load: () => import('./kms-open-envelope.ts'),
+  },
+  seal: {
+    usage: 'cloister seal --kms URL --key-id ID --collection NAME [--classification LEVEL] [--region REGION] DIR OUT',
+    summary: 'seal a folder of text, Markdown and JSON-lines documents into a collection only an attested enclave can open',
+    load: () => import('./seal.ts'),
+  },
+  'dev-kms': {
+    usage: 'cloister dev-kms --data-dir DIR [--port N] [--region REGION] [--root-pem FILE]',
+    summary: 'run the dev KMS (a development stand-in for AWS KMS, key material in the clear under DIR) on loopback',
+    load: () => import('./dev-kms/dev-kms-command.ts'),
+  },
   // dev model (scripts/dev-model)
   'dev-model': {
     usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
     summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
     load: () => import('./dev-model/dev-model-command.ts'),
+  },
+  // workflows (enclave/workflow, scripts/demo-data)
+  'demo-data': {
+    usage: 'cloister demo-data [--seed N] [--count N] OUT',
+    summary: 'write deterministic synthetic insurance claims (invented names, phones, SSNs, addresses) as text files for cloister seal',
+    load: () => import('./demo-data/demo-data-command.ts'),
+  },
+  // runtime: the confidential channel (client commands in client/cli/, the local stack in scripts/)
+  up: {
+    usage: 'cloister up [--port N] [--data-dir DIR]',
+    summary: 'start the local stack (enclave + host) in the foreground; prints `ready URL`',
+    load: () => import('./up.ts'),
+  },
+  demo: {
+    usage: 'cloister demo [--data-dir DIR]',
+    summary: 'start the stack, make one verified echo call through the SDK, print it, stop',
+    load: () => import('./demo.ts'),
+  },
+  'attest fetch': {
+    usage: 'cloister attest fetch --url URL [--trust FILE] [--api-key K] [--json]',
+    summary: 'fetch an attestation with a fresh nonce, verify it against the trust file, print it',
+    load: () => import('../client/cli/attest-fetch.ts'),
+  },
+  invoke: {
+    usage: 'cloister invoke --url URL [--trust FILE] [--token T] [--api-key K] [--json] [--evidence FILE] WORKFLOW INPUT_JSON',
+    summary: 'run a workflow through the confidential channel and verify its receipt',
+    load: () => import('../client/cli/invoke.ts'),
+  },
+  'receipt verify': {
+    usage: 'cloister receipt verify FILE [--trust FILE] [--json]',
+    summary: 'check evidence {attestation, receipt, request, output} offline at the receipt time',
+    load: () => import('../client/cli/receipt-verify.ts'),
+  },
+  // redaction
+  redact: {
+    usage: 'cloister redact [--jsonl] [--entities LIST] [--threshold X]',
+    summary: 'detect PII in text on stdin; prints {spans, redacted}, or with --jsonl one {id, spans} per {id, text} line',
+    load: () => import('./redact.ts'),
   },
 };
 

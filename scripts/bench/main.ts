@@ -16,9 +16,19 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   // attestation
   attestation: async () => (await import('./attestation.ts')).benchmark,
   // redaction
+  redaction: async () => (await import('./redaction.ts')).benchmark,
   // channel
+  channel: async () => (await import('./channel.ts')).benchmark,
+  // policies
+  policy: async () => (await import('./policy.ts')).benchmark,
   // protocol
   hpke: async () => (await import('./hpke.ts')).benchmark,
+  // sealed store
+  'sealed-store': async () => (await import('./sealed-store.ts')).benchmark,
+  // keys (enclave/kms, scripts/dev-kms)
+  keys: async () => (await import('./keys.ts')).benchmark,
+  // egress (host/egress, enclave/egress)
+  egress: async () => (await import('./egress.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {

@@ -1,0 +1,276 @@
+/**
+ * The Cloister SDK (DESIGN §3.2–3.3): attest the enclave, seal a request to its attested key,
+ * and accept an answer only when it decrypts under this request's context and its receipt,
+ * signed by the attested receipt key, names this request, this output, this workflow, this
+ * policy and the audit record that came with it.
+ *
+ * The host is not trusted with anything: its clear-text errors come back as
+ * HostRejectedError (unauthenticated), and everything it could alter is checked end to end.
+ */
+import { createCertificateCache, verifyAttestationDocument, type CertificateCache } from '../attestation/index.ts';
+import { hashAuditRecord, type AuditRecord } from '../protocol/audit-record.ts';
+import { CloisterError } from '../protocol/cloister-error.ts';
+import { encapsulationKeyId, openResponse, REQUEST_MEDIA_TYPE, sealRequest } from '../protocol/encapsulation.ts';
+import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type JsonValue } from '../protocol/messages.ts';
+import { decodeUserData } from '../protocol/user-data.ts';
+import type { ReceiptVerifyKey } from '../protocol/cose-key.ts';
+import { outputDigest, requestDigest } from '../protocol/run-digests.ts';
+import {
+  AttestationIncompleteError,
+  ClientConfigError,
+  EnclaveRejectedError,
+  HostRejectedError,
+  NetworkError,
+  PolicyMismatchError,
+  ReceiptMismatchError,
+  ResponseUnauthenticError,
+} from './errors.ts';
+import { verifyRunReceipt, type RunReceiptClaims } from './run-receipt.ts';
+import { parseTrustConfig, type TrustConfig } from './trust.ts';
+
+export interface ClientOptions {
+  /** The host's base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly trust: TrustConfig;
+  readonly apiKey?: string;
+  readonly fetch?: typeof globalThis.fetch;
+  /** The clock (epoch ms); default `Date.now`. */
+  readonly now?: () => number;
+  /** How far the receipt time may differ from this client's clock (default 60 s). */
+  readonly clockSkewMs?: number;
+}
+
+export interface AttestedEnclave {
+  /** The raw attestation document, kept as evidence. */
+  readonly document: Uint8Array;
+  readonly moduleId: string;
+  readonly timestamp: number;
+  /** PCR index → lowercase hex. */
+  readonly pcrs: Readonly<Record<string, string>>;
+  /** The raw X25519 key requests are sealed to, and its key id. */
+  readonly publicKey: Uint8Array;
+  readonly keyId: number;
+  readonly receiptKey: ReceiptVerifyKey;
+  /** Hex digests from `user_data`. */
+  readonly policyDigest: string;
+  readonly workflowsDigest: string;
+  readonly leafNotAfter: Date;
+}
+
+export interface InvokeOptions {
+  /** The caller's identity token (JWT), checked by the enclave. */
+  readonly token?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface Evidence {
+  readonly attestation: Uint8Array;
+  readonly receipt: Uint8Array;
+  /** The request plaintext (CBOR); it holds the input and the token: keep it like the data. */
+  readonly request: Uint8Array;
+  readonly output: JsonValue;
+}
+
+export interface InvokeOutcome {
+  readonly runId: string;
+  readonly output: JsonValue;
+  readonly receipt: Uint8Array;
+  readonly claims: RunReceiptClaims;
+  readonly audit: AuditRecord;
+  readonly evidence: Evidence;
+}
+
+export interface CloisterClient {
+  /** A verified attestation, from cache unless `refresh` or the leaf is about to expire. */
+  attest(options?: { readonly refresh?: boolean }): Promise<AttestedEnclave>;
+  invoke(workflow: string, input: JsonValue, options?: InvokeOptions): Promise<InvokeOutcome>;
+}
+
+const ATTESTATION_MAX_AGE_MS = 5 * 60_000;
+// Stop using a cached attestation this long before its leaf expires, so receipts always fall inside it.
+const LEAF_MARGIN_MS = 60_000;
+
+export function createClient(options: ClientOptions): CloisterClient {
+  let base: URL;
+  try {
+    base = new URL(options.url);
+  } catch {
+    throw new ClientConfigError({ setting: 'url', reason: 'not a URL' });
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new ClientConfigError({ setting: 'url', reason: 'must be http or https' });
+  const trust = parseTrustConfig(options.trust);
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') throw new ClientConfigError({ setting: 'fetch', reason: 'no fetch implementation' });
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || !/^[\x21-\x7e]+$/.test(options.apiKey))) {
+    throw new ClientConfigError({ setting: 'apiKey', reason: 'must be printable ASCII without spaces' });
+  }
+  const now = options.now ?? Date.now;
+  const skew = options.clockSkewMs ?? 60_000;
+  const cache: CertificateCache = createCertificateCache();
+  let current: AttestedEnclave | undefined;
+  let pending: Promise<AttestedEnclave> | undefined;
+
+  const endpoint = (path: string): string => new URL(path, base.href.endsWith('/') ? base.href : `${base.href}/`).href;
+  const headers = (extra: Record<string, string> = {}): Record<string, string> =>
+    options.apiKey === undefined ? extra : { ...extra, authorization: `Bearer ${options.apiKey}` };
+
+  async function send(url: string, init: RequestInit): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetchImpl(url, init);
+    } catch (cause) {
+      if (init.signal?.aborted) throw cause;
+      throw new NetworkError({ cause });
+    }
+    if (!response.ok) throw await hostRejection(response);
+    return response;
+  }
+
+  async function fetchAttestation(): Promise<AttestedEnclave> {
+    const nonce = crypto.getRandomValues(new Uint8Array(32));
+    const response = await send(endpoint(`v1/attestation?nonce=${Buffer.from(nonce).toString('base64url')}`), { headers: headers() });
+    const document = new Uint8Array(await response.arrayBuffer());
+    const verified = await verifyAttestationDocument(document, {
+      root: trust.rootPem,
+      at: now(),
+      expectedPcrs: trust.pcrs,
+      nonce,
+      maxAgeMs: ATTESTATION_MAX_AGE_MS,
+      cache,
+    });
+    if (!verified.publicKey || verified.publicKey.byteLength !== 32) throw new AttestationIncompleteError({ missing: 'HPKE public key' });
+    if (!verified.userData) throw new AttestationIncompleteError({ missing: 'user data' });
+    let userData;
+    try {
+      userData = decodeUserData(verified.userData);
+    } catch {
+      throw new AttestationIncompleteError({ missing: 'user data' });
+    }
+    const policyDigest = Buffer.from(userData.policy).toString('hex');
+    if (trust.policyDigest !== undefined && trust.policyDigest !== policyDigest) throw new PolicyMismatchError();
+    const pcrs: Record<string, string> = {};
+    for (const [index, value] of verified.pcrs) pcrs[String(index)] = Buffer.from(value).toString('hex');
+    return {
+      document,
+      moduleId: verified.moduleId,
+      timestamp: verified.timestamp,
+      pcrs,
+      publicKey: verified.publicKey,
+      keyId: encapsulationKeyId(verified.publicKey),
+      receiptKey: userData.receiptKey,
+      policyDigest,
+      workflowsDigest: Buffer.from(userData.workflows).toString('hex'),
+      leafNotAfter: verified.leafNotAfter,
+    };
+  }
+
+  async function attest(attestOptions: { readonly refresh?: boolean } = {}): Promise<AttestedEnclave> {
+    if (!attestOptions.refresh && current && now() + LEAF_MARGIN_MS < current.leafNotAfter.getTime()) return current;
+    if (!pending) {
+      pending = fetchAttestation().finally(() => {
+        pending = undefined;
+      });
+    }
+    current = await pending;
+    return current;
+  }
+
+  async function invoke(workflow: string, input: JsonValue, invokeOptions: InvokeOptions = {}): Promise<InvokeOutcome> {
+    const enclave = await attest();
+    const sentAt = now();
+    const plaintext = encodeInvokeRequest({
+      v: 1,
+      workflow,
+      input,
+      requestId: newRequestId(),
+      at: sentAt,
+      ...(invokeOptions.token === undefined ? {} : { token: invokeOptions.token }),
+    });
+    const sealed = sealRequest({ keyId: enclave.keyId, publicKey: enclave.publicKey }, plaintext);
+    let response: Response;
+    try {
+      response = await send(endpoint(`v1/workflows/${encodeURIComponent(workflow)}/runs`), {
+        method: 'POST',
+        headers: headers({ 'content-type': REQUEST_MEDIA_TYPE }),
+        body: sealed.bytes,
+        ...(invokeOptions.signal ? { signal: invokeOptions.signal } : {}),
+      });
+    } catch (error) {
+      // The enclave could not open the request: it restarted (new key; the one-byte key id may
+      // even collide) or the request was altered. Either way, attest afresh next time.
+      if (error instanceof HostRejectedError && (error.remote.code === 'ERR_ENCLAVE_UNKNOWN_KEY' || error.remote.code === 'ERR_ENCLAVE_DECRYPT_FAILED')) {
+        current = undefined;
+      }
+      throw error;
+    }
+    const body = new Uint8Array(await response.arrayBuffer());
+    let decoded;
+    try {
+      decoded = decodeInvokeResponse(openResponse(sealed.context, body));
+    } catch (cause) {
+      throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
+    }
+    if ('error' in decoded) throw new EnclaveRejectedError(decoded.error);
+    const { runId, output, receipt } = decoded.ok;
+    const audit = decoded.ok.audit as unknown as AuditRecord;
+    const claims = verifyRunReceipt(receipt, enclave.receiptKey);
+    checkClaims(claims, {
+      run: runId,
+      workflow,
+      policy: enclave.policyDigest,
+      request: requestDigest(plaintext),
+      output: outputDigest(output),
+      notBefore: sentAt - skew,
+      notAfter: now() + skew,
+    });
+    checkAudit(audit, claims);
+    return { runId, output, receipt, claims, audit, evidence: { attestation: enclave.document, receipt, request: plaintext, output } };
+  }
+
+  return { attest, invoke };
+}
+
+export interface ExpectedClaims {
+  readonly run?: string;
+  readonly workflow?: string;
+  readonly policy: string;
+  readonly request: string;
+  readonly output: string;
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+}
+
+/** The receipt must name exactly what was sent and received. */
+export function checkClaims(claims: RunReceiptClaims, expected: ExpectedClaims): void {
+  if (expected.run !== undefined && claims.run !== expected.run) throw new ReceiptMismatchError({ field: 'run id' });
+  if (expected.workflow !== undefined && claims.workflow.name !== expected.workflow) throw new ReceiptMismatchError({ field: 'workflow' });
+  if (claims.policy !== expected.policy) throw new ReceiptMismatchError({ field: 'policy digest' });
+  if (claims.request !== expected.request) throw new ReceiptMismatchError({ field: 'request digest' });
+  if (claims.output !== expected.output) throw new ReceiptMismatchError({ field: 'output digest' });
+  if (expected.notBefore !== undefined && claims.at < expected.notBefore) throw new ReceiptMismatchError({ field: 'time' });
+  if (expected.notAfter !== undefined && claims.at > expected.notAfter) throw new ReceiptMismatchError({ field: 'time' });
+}
+
+/** The audit record that came with the result must be the one the receipt names. */
+export function checkAudit(audit: AuditRecord, claims: RunReceiptClaims): void {
+  if (typeof audit !== 'object' || audit === null) throw new ReceiptMismatchError({ field: 'audit record' });
+  if (audit.seq !== claims.audit.seq || audit.hash !== claims.audit.hash || hashAuditRecord(audit) !== audit.hash) {
+    throw new ReceiptMismatchError({ field: 'audit record' });
+  }
+  if (audit.request !== claims.request || audit.output !== claims.output || audit.run !== claims.run) {
+    throw new ReceiptMismatchError({ field: 'audit record' });
+  }
+}
+
+async function hostRejection(response: Response): Promise<HostRejectedError> {
+  let code = 'ERR_CLIENT_HOST_REJECTED';
+  let message = '';
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string' && /^ERR_[A-Z0-9_]{1,64}$/.test(body.error.code)) code = body.error.code;
+    if (typeof body.error?.message === 'string') message = body.error.message.slice(0, 300);
+  } catch {
+    // Not our error format: the status says enough.
+  }
+  return new HostRejectedError({ status: response.status, code, message });
+}

@@ -1,0 +1,26 @@
+/**
+ * The Cloister client SDK: attest an enclave, invoke workflows through an untrusted host, and
+ * verify receipts and evidence offline.
+ */
+export { createClient, checkAudit, checkClaims } from './create-client.ts';
+export type { AttestedEnclave, ClientOptions, CloisterClient, Evidence, ExpectedClaims, InvokeOptions, InvokeOutcome } from './create-client.ts';
+export { evidenceFromJson, evidenceToJson, verifyEvidence } from './verify-evidence.ts';
+export type { VerifiedEvidence } from './verify-evidence.ts';
+export { parseTrustConfig } from './trust.ts';
+export type { TrustConfig } from './trust.ts';
+export type { RunReceiptClaims } from './run-receipt.ts';
+export {
+  AttestationIncompleteError,
+  ClientConfigError,
+  ClientError,
+  EnclaveRejectedError,
+  EvidenceInvalidError,
+  HostRejectedError,
+  NetworkError,
+  PolicyMismatchError,
+  ReceiptInvalidError,
+  ReceiptMismatchError,
+  ResponseUnauthenticError,
+  TrustConfigError,
+} from './errors.ts';
+export type { ClientErrorCode } from './errors.ts';

@@ -1,0 +1,23 @@
+/** The enclave's KMS area: attested KMS calls, `CiphertextForRecipient`, sealed collections. */
+export { cmsOids, maxCiphertextForRecipientBytes } from './cms-oids.ts';
+export {
+  createEnclaveKmsClient,
+  type EnclaveKmsClient,
+  type EnclaveKmsClientConfig,
+  type GeneratedDataKey,
+  type KmsCredentials,
+  type RecipientAttestationSource,
+} from './enclave-kms-client.ts';
+export {
+  CmsOpenError,
+  CmsParseError,
+  KmsRequestError,
+  type AttestationRefusalReason,
+  type CmsErrorCode,
+  type CmsOpenErrorCode,
+  type KmsRequestErrorCode,
+} from './errors.ts';
+export { loadSealedCollection, type LoadSealedCollectionOptions, type SealedCollection } from './load-sealed-collection.ts';
+export { openCiphertextForRecipient, recipientKeyIdentifier, toRecipientKey, type RecipientPrivateKey } from './open-ciphertext-for-recipient.ts';
+export { parseCiphertextForRecipient, type CiphertextForRecipientParts } from './parse-ciphertext-for-recipient.ts';
+export { toKmsRequestError } from './to-kms-request-error.ts';

@@ -1,0 +1,193 @@
+/**
+ * General-purpose word lists for names and places, built once when the module loads from
+ * packages made for the purpose (no file is read by this code at run time):
+ * - `humannames`: ~200k given names and surnames from censuses (broad, noisy: "The", "Server");
+ * - `cities-list`: ~79k city names of the world (broad, noisy: "Street", "Green");
+ * - compromise's lexicon: common first names, surnames, major cities, countries, regions,
+ *   well-known organisations, demonyms, and the ordinary English words that rule out the noise;
+ * - `Intl.DisplayNames`: every ISO 3166 region name in English;
+ * plus the short closed lists below (honorifics, street and unit words, company suffixes, US
+ * states), written from general knowledge. None of it comes from any benchmark.
+ */
+import { createRequire } from 'node:module';
+import nlp from 'compromise';
+import { fold } from './text-context.ts';
+
+// The two word-list packages are JSON; Node's own loader reads them in ~50 ms where a
+// TypeScript loader's JSON-to-module transform is several times slower.
+const requirePackage = createRequire(import.meta.url);
+const humanNames = requirePackage('humannames') as Record<string, number>;
+const citiesList = requirePackage('cities-list') as Record<string, number>;
+
+const words = (s: string): string[] => s.trim().split(/\s+/);
+const foldedSet = (list: Iterable<string>): Set<string> => new Set(Array.from(list, (w) => fold(w)));
+
+const lexicon = (nlp as unknown as { model(): { one: { lexicon: Record<string, string | string[]> } } }).model().one.lexicon;
+
+const byTag = new Map<string, Set<string>>();
+const COMMON_TAGS = new Set(['Adjective', 'Adverb', 'Verb', 'Infinitive', 'PastTense', 'PresentTense', 'Gerund', 'Participle', 'PhrasalVerb', 'Modal', 'Copula', 'Auxiliary', 'Determiner', 'Preposition', 'Conjunction', 'Pronoun', 'Possessive', 'Reflexive', 'QuestionWord', 'Expression', 'Noun', 'Singular', 'Plural', 'Uncountable', 'Actor', 'Comparative', 'Superlative', 'Negative', 'Condition', 'Value', 'TextValue', 'Cardinal', 'Ordinal', 'Unit', 'Duration', 'Month', 'WeekDay', 'Date', 'Currency', 'Imperative', 'Abbreviation']);
+const NAME_TAGS = new Set(['MaleName', 'FemaleName', 'FirstName', 'LastName', 'Person', 'City', 'Country', 'Region', 'Place', 'Organization', 'ProperNoun', 'SportsTeam']);
+const compromiseCommon = new Set<string>();
+for (const [word, tags] of Object.entries(lexicon)) {
+  const list = Array.isArray(tags) ? tags : [tags];
+  for (const tag of list) {
+    let set = byTag.get(tag);
+    if (!set) byTag.set(tag, (set = new Set()));
+    set.add(word);
+  }
+  if (list.some((t) => COMMON_TAGS.has(t)) && !list.some((t) => NAME_TAGS.has(t))) compromiseCommon.add(word);
+}
+const tagged = (...tags: string[]): Set<string> => new Set(tags.flatMap((t) => [...(byTag.get(t) ?? [])]).map(fold));
+
+/** Given names common enough that compromise knows them. */
+export const FIRST_NAMES: ReadonlySet<string> = tagged('MaleName', 'FemaleName', 'FirstName');
+/** Surnames compromise knows. */
+export const LAST_NAMES: ReadonlySet<string> = tagged('LastName');
+
+// Lower-cased once at load, so a look-up is one hash probe with no string building.
+const HUMAN_NAMES: ReadonlySet<string> = new Set(Object.keys(humanNames).map((k) => k.toLowerCase()));
+/** Any of ~200k census names (given or family). Broad: check COMMON_WORDS too. */
+export function isKnownName(folded: string): boolean {
+  // The small sets first: a probe into the 200k-entry set is a likely cache miss.
+  return folded.length >= 2 && (FIRST_NAMES.has(folded) || LAST_NAMES.has(folded) || HUMAN_NAMES.has(folded));
+}
+
+/** Capital and major cities (compromise) — confident on their own. */
+export const MAJOR_CITIES: ReadonlySet<string> = tagged('City');
+/** ~79k towns and cities; needs context or a second cue. */
+export const CITIES: ReadonlySet<string> = new Set([...Object.keys(citiesList).map(fold), ...MAJOR_CITIES]);
+
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+const isoCountries: string[] = [];
+for (let a = 65; a <= 90; a++) {
+  for (let b = 65; b <= 90; b++) {
+    const code = String.fromCharCode(a, b);
+    try {
+      const name = regionNames.of(code);
+      if (name && name !== code) isoCountries.push(name, name.replace(/\s*\(.*\)$/, '').replace(/^St\. /, 'Saint '));
+    } catch {
+      // Not a region code.
+    }
+  }
+}
+/** Country names (ISO 3166 in English, compromise's forms, common short forms). */
+export const COUNTRIES: ReadonlySet<string> = new Set([
+  ...foldedSet(isoCountries),
+  ...tagged('Country'),
+  ...foldedSet(['USA', 'U.S.A.', 'U.S.', 'UK', 'U.K.', 'UAE', 'America', 'Britain', 'Great Britain', 'England', 'Scotland', 'Wales', 'Holland', 'Russia', 'Czechia', 'Burma', 'Ivory Coast', 'South Korea', 'North Korea', 'Vatican', 'Palestine', 'Taiwan', 'Macedonia', 'Swaziland', 'Persia']),
+]);
+
+export const US_STATES: ReadonlyMap<string, string> = new Map(
+  (
+    'AL Alabama|AK Alaska|AZ Arizona|AR Arkansas|CA California|CO Colorado|CT Connecticut|DE Delaware|FL Florida|GA Georgia|HI Hawaii|' +
+    'ID Idaho|IL Illinois|IN Indiana|IA Iowa|KS Kansas|KY Kentucky|LA Louisiana|ME Maine|MD Maryland|MA Massachusetts|MI Michigan|' +
+    'MN Minnesota|MS Mississippi|MO Missouri|MT Montana|NE Nebraska|NV Nevada|NH New Hampshire|NJ New Jersey|NM New Mexico|NY New York|' +
+    'NC North Carolina|ND North Dakota|OH Ohio|OK Oklahoma|OR Oregon|PA Pennsylvania|RI Rhode Island|SC South Carolina|SD South Dakota|' +
+    'TN Tennessee|TX Texas|UT Utah|VT Vermont|VA Virginia|WA Washington|WV West Virginia|WI Wisconsin|WY Wyoming|DC District of Columbia|' +
+    'PR Puerto Rico|GU Guam|VI Virgin Islands|AS American Samoa|MP Northern Mariana Islands|AA Armed Forces Americas|AE Armed Forces Europe|AP Armed Forces Pacific'
+  )
+    .split('|')
+    .map((pair) => [pair.slice(0, 2), pair.slice(3)] as [string, string]),
+);
+const WORLD_REGIONS = 'Europe|Asia|Africa|North America|South America|Latin America|Central America|Antarctica|Oceania|Australasia|Eurasia|Middle East|Near East|Far East|Scandinavia|Balkans|Caribbean|Mediterranean|Baltics|Benelux|Siberia|Patagonia|Sahara|Southeast Asia|East Asia|South Asia|Central Asia|Western Europe|Eastern Europe|Northern Europe|Southern Europe|Central Europe|West Africa|East Africa|North Africa|Southern Africa|Sub-Saharan Africa|New England|Midwest|Pacific Northwest|Silicon Valley|Bay Area';
+/** States, provinces and regions (compromise), US state names, continents and world regions. */
+export const REGIONS: ReadonlySet<string> = new Set([...tagged('Region'), ...foldedSet(US_STATES.values()), ...foldedSet(WORLD_REGIONS.split('|'))]);
+/** Well-known organisations (compromise). */
+export const KNOWN_ORGANIZATIONS: ReadonlySet<string> = tagged('Organization', 'SportsTeam');
+export const DEMONYMS: ReadonlySet<string> = tagged('Demonym');
+
+export const HONORIFICS: ReadonlySet<string> = new Set(
+  words('mr mrs ms miss mx dr prof professor sir dame lady lord madam madame mme mlle monsieur herr frau fräulein señor senor señora senora sra srta don doña rev reverend fr father sister brother pastor rabbi imam sheikh judge justice capt captain col colonel gen general lt lieutenant sgt sergeant officer agent detective det gov governor sen senator rep president mayor hon attorney atty nurse coach uncle aunt auntie grandma grandpa'),
+);
+
+/** Words that end (or are) a company name. */
+export const ORG_SUFFIXES: ReadonlySet<string> = new Set(
+  words(
+    'inc incorporated corp corporation co company companies ltd limited llc llp lp plc gmbh ag kg ohg ug sa sas sarl sàrl spa srl bv nv oy oyj ab asa as aps sl sae kk pty pte bhd ' +
+      'group holdings holding partners associates bank banks bancorp trust university universität université universidad college institute institut school academy foundation fund ' +
+      'association society union federation council ministry department agency authority commission committee hospital clinic laboratories laboratory labs ' +
+      'industries technologies technology tech systems solutions services consulting software networks communications telecom media studios productions press publishing ' +
+      'pharmaceuticals pharma therapeutics biosciences motors airlines airways railways logistics energy petroleum insurance capital investments ventures enterprises ' +
+      'international global worldwide organization organisation club church orchestra band records entertainment restaurant cafe hotel hotels',
+  ),
+);
+
+/** Street-type words (US postal suffixes and their common equivalents elsewhere). */
+export const STREET_TYPES: ReadonlySet<string> = new Set(
+  words(
+    // USPS Publication 28 suffixes and abbreviations.
+    'alley anex arcade bayou beach bend bluff bluffs bottom branch bridge brook brooks burg burgs bypass camp canyon cape causeway ' +
+      'centers circles cliff cliffs common commons corner corners course courts cove coves creek crest crossroad curve dale dam divide drives ' +
+      'extension extensions fall falls ferry field fields flat flats ford fords forest forge forges fork forks fort garden gateway glens greens groves ' +
+      'harbors haven hollow inlet island islands isle junctions key keys knoll knolls lake lakes land light lights loaf lock locks lodge mall manor manors ' +
+      'mill mills mission motorway mount mountain mountains neck orchard oval overpass parks parkways pass passage pine pines plain plains points port ports ' +
+      'prairie radial ramp ranch rapid rapids rest ridges river roads shoal shoals shore shores skyway spring springs spur spurs squares stravenue stream streets ' +
+      'summit throughway trace track trafficway trailer tunnel turnpike underpass valley valleys viaduct views village villages ville walks wall ways well wells ' +
+      'ctr expy mnr mtn crk cv vly vw spg sta frk hvn ' +
+      'street st str avenue ave av road rd boulevard blvd bvd lane ln drive dr court ct place pl square sq terrace ter terr way parkway pkwy highway hwy freeway fwy expressway ' +
+      'circle cir crescent cres close cl grove gr gardens gdns row plaza loop run pike route rte trail trl alley aly crossing xing path walk mews wharf quay ' +
+      'ridge hill hills heights hts point pt park view vista estate estates green glen meadow meadows harbor harbour landing junction jct station center centre ' +
+      'strasse straße gasse weg platz allee ring damm ufer chaussee ' +
+      'rue chemin impasse allée quai cours ' +
+      'via viale piazza corso vicolo largo ' +
+      'calle avenida carrera paseo camino plaza ronda rua travessa praça estrada ' +
+      'straat laan gracht plein steeg kade dijk ' +
+      'gade vej gatan vägen gata veien vei ' +
+      'katu tie kuja polku ' +
+      'ulica ul utca út ucca ulice náměstí trg cesta ' +
+      'sokak sokağı cadde caddesi bulvar ' +
+      'odos',
+  ),
+);
+/** Endings of one-word street names in languages that compound them (Koskikatu, Hauptstraße). */
+export const STREET_SUFFIXES: readonly string[] = words(
+  'strasse straße str. gasse weg platz allee ring damm ufer straat laan gracht plein steeg kade dijk gade vej gatan vägen gata veien vegen ' +
+    'katu tie kuja polku utca ulica ulice',
+);
+export const UNIT_WORDS: ReadonlySet<string> = new Set(words('apt apartment suite ste unit flat floor fl room rm building bldg box dept department lot no #'));
+export const DIRECTIONS: ReadonlySet<string> = new Set(words('n s e w ne nw se sw north south east west northeast northwest southeast southwest'));
+/** Lower-case words that may sit inside a person's or place's name. */
+export const NAME_PARTICLES: ReadonlySet<string> = new Set(words('van von der den de del della di da dos das du le la los las bin binti ibn al el ter ten zu y e st'));
+export const PLACE_PREFIXES: ReadonlySet<string> = new Set(words('north south east west northern southern eastern western central upper lower greater new old port fort mount mt saint st san santa são sao la le los las el'));
+
+const EXTRA_COMMON = words(
+  'the a an this that these those my your our their his her its it we you they he she i me us them who what when where why how which there here ' +
+    "i'm i'll i've i'd im ive it's that's there's let's don't can't won't isn't " +
+    'fax tel cell desk bot chatbot assistant agent operator support helpdesk moderator host guest speaker caller interviewer interviewee narrator q a ' +
+    'hi hello hey dear thanks thank please regards best sincerely cheers yes no ok okay sure sorry welcome ' +
+    'mr mrs ms dr re fwd fw subject note notes tip important urgent warning error errors info information debug trace fatal critical notice alert ' +
+    'exception failed failure success successful started starting stopped stopping running completed pending queued timeout retry retrying ' +
+    'server servers service services client clients request response user users admin administrator root system systems host hosts node nodes ' +
+    'null none true false undefined nan default config configuration version release build update updates upgrade install test tests testing ' +
+    'file files folder directory path data database table row column record records field value values key keys token tokens id ids ' +
+    'order orders account accounts customer customers invoice payment payments total amount price balance number numbers code codes status ' +
+    'name names address phone email contact date time day week month year today tomorrow yesterday morning afternoon evening night ' +
+    'street road avenue city state country county town village region district province zip postal ' +
+    'company team group department office branch bank store shop market school university college hospital church court ' +
+    'january february march april may june july august september october november december ' +
+    'monday tuesday wednesday thursday friday saturday sunday ' +
+    'new old good great big small first last next previous other another all any each every some many more most ' +
+    'chapter section page figure table appendix step part item list summary overview introduction conclusion question answer ' +
+    'manager director president chairman officer engineer developer doctor nurse teacher student professor patient member staff ' +
+    'love hope faith joy grace will may mark bill rose ruby pearl amber crystal dawn summer autumn winter spring sunny happy ' +
+    'king queen prince princess god lord christ jesus allah buddha ' +
+    'internet web online email website app application software hardware computer phone mobile laptop network wifi ' +
+    'north south east west central upper lower main high park lake river mountain beach island valley forest hill hills green field fields ' +
+    'english french german spanish italian chinese japanese russian arabic hindi',
+);
+/** Ordinary words: never a name or a place on their own, however a gazetteer lists them. */
+export const COMMON_WORDS: ReadonlySet<string> = new Set([...compromiseCommon, ...EXTRA_COMMON]);
+
+/**
+ * One look-up for "is this a place, and how sure": country 0.9, state or region 0.85, major
+ * city 0.8, any other town 0.45 (below the default threshold: it needs a place word).
+ */
+export const PLACE_SCORES: ReadonlyMap<string, number> = (() => {
+  const scores = new Map<string, number>();
+  // A town no bigger list knows is a place only with a place word near it ("in", "lives in").
+  for (const c of CITIES) scores.set(c, 0.45);
+  for (const c of MAJOR_CITIES) scores.set(c, 0.8);
+  for (const r of REGIONS) scores.set(r, 0.85);
+  for (const c of COUNTRIES) scores.set(c, 0.9);
+  return scores;
+})();

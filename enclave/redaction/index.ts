@@ -1,0 +1,12 @@
+export { BUILTIN_LABELS, DEFAULT_THRESHOLD } from './types.ts';
+export type { BuiltinLabel, CustomPattern, DetectOptions, PiiSpan, TermList } from './types.ts';
+export { createDetector, detectPii } from './detect-pii.ts';
+export type { PiiDetector } from './detect-pii.ts';
+export { InvalidRedactionOptionsError, InvalidVaultError, RedactionError } from './errors.ts';
+export type { RedactionErrorCode } from './errors.ts';
+export { createVault, exportVault, importVault, Vault } from './vault.ts';
+export type { VaultEntry, VaultExport } from './vault.ts';
+export { redact } from './redact.ts';
+export type { RedactOperator, RedactOptions, RedactResult } from './redact.ts';
+export { restore } from './restore.ts';
+export type { RestoreOptions, RestoreResult } from './restore.ts';

@@ -1,0 +1,83 @@
+/**
+ * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]`.
+ *
+ * API keys never come from the command line (other users can read it): set
+ * `CLOISTER_API_KEYS` (comma-separated) or `--api-keys-file FILE` (one key per line). With no
+ * keys the API is open, for the local dev stack only. Prints `ready http://HOST:PORT` on stdout
+ * once it serves; logs are JSON lines on stdout (method, route, status, duration: no payloads).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CloisterError } from '../protocol/cloister-error.ts';
+import { createEnclaveLink } from './create-enclave-link.ts';
+import { createHostServer } from './create-host-server.ts';
+import { HostConfigError } from './errors.ts';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      enclave: { type: 'string', default: process.env.CLOISTER_ENCLAVE_ENDPOINT },
+      port: { type: 'string', default: process.env.CLOISTER_PORT ?? '8080' },
+      listen: { type: 'string', default: '127.0.0.1' },
+      'api-keys-file': { type: 'string' },
+      'body-limit': { type: 'string' },
+      'metrics-public': { type: 'boolean', default: false },
+      'rate-limit': { type: 'string' },
+    },
+    strict: true,
+  });
+
+  if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
+  let keysText = process.env.CLOISTER_API_KEYS ?? '';
+  if (values['api-keys-file']) {
+    try {
+      keysText = readFileSync(values['api-keys-file'], 'utf8').replaceAll('\n', ',');
+    } catch {
+      throw new HostConfigError({ setting: 'api-keys-file', reason: 'cannot be read' });
+    }
+  }
+  const apiKeys = keysText
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+
+  const link = createEnclaveLink({ endpoint: values.enclave });
+  const app = await createHostServer({
+    link,
+    apiKeys,
+    metricsPublic: values['metrics-public'],
+    ...(values['body-limit'] ? { bodyLimit: Number(values['body-limit']) } : {}),
+    ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
+  });
+  // Connect before announcing readiness, so /healthz is truthful from the first request.
+  await link.connect().catch(() => app.log.warn('the enclave is not reachable yet; requests will retry the connection'));
+  const address = await app.listen({ port, host: values.listen });
+  process.stdout.write(`ready ${address}\n`);
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await app.close();
+    await link.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  // Started by `cloister up`: stdin is a pipe from the supervisor; when it closes, the supervisor is gone.
+  if (process.env.CLOISTER_EXIT_WITH_PARENT === '1') {
+    process.stdin.on('end', () => void stop());
+    process.stdin.on('error', () => void stop());
+    process.stdin.resume();
+  }
+}
+
+// A startup failure is one clear line and exit code 1, never a stack trace with paths in it.
+main().catch((error: unknown) => {
+  const usage = error instanceof TypeError && /^ERR_PARSE_ARGS/.test(String((error as { code?: unknown }).code));
+  const text = error instanceof CloisterError ? `${error.code}: ${error.message}` : usage ? error.message : 'ERR_INTERNAL: unexpected failure';
+  process.stderr.write(`host: ${text}\n`);
+  process.exit(1);
+});

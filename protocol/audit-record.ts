@@ -1,0 +1,82 @@
+/**
+ * The audit record every enclave result carries (DESIGN §8, the fields that apply so far), and
+ * the hash that chains it to its predecessor. It is a shared wire format: the enclave writes
+ * it, the client checks that the receipt names it, a compliance team re-hashes it offline.
+ *
+ * The hash is SHA-256 over the RFC 8785 (JCS) encoding of the record without its `hash`
+ * field, so any JCS implementation can recompute it. Records never hold payload content:
+ * only digests, names, codes and times.
+ */
+import { canonicalJson, sha256Hex } from './run-digests.ts';
+
+/** `prev` of the first record in a chain. */
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
+export type AuditStatus = 'succeeded' | 'failed' | 'rejected';
+
+export interface AuditWorkflowRef {
+  readonly name: string;
+  readonly version: string;
+  /** SHA-256 (hex) of the workflow definition's JCS encoding. */
+  readonly digest: string;
+}
+
+export interface AuditDecision {
+  readonly action: string;
+  readonly allow: boolean;
+  /** Ids of the policies that determined the decision (empty until the policy engine lands). */
+  readonly policies: readonly string[];
+}
+
+export interface AuditRecordBody {
+  readonly v: 1;
+  readonly kind: 'run';
+  readonly run: string;
+  readonly workflow: AuditWorkflowRef | null;
+  /** Digest (hex) of the policy bundle in force. */
+  readonly policy: string;
+  readonly decision: AuditDecision;
+  readonly status: AuditStatus;
+  /** The code of the error that ended the run, or null. */
+  readonly error: string | null;
+  /** SHA-256 (hex) of the request plaintext. */
+  readonly request: string;
+  /** SHA-256 (hex) of the output encoding, or null when there is no output. */
+  readonly output: string | null;
+  readonly test: boolean;
+  /** Milliseconds since the epoch, enclave clock. */
+  readonly at: number;
+}
+
+export interface AuditRecord extends AuditRecordBody {
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
+}
+
+export function hashAuditRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): string {
+  const { hash: _ignored, ...body } = record as AuditRecord;
+  return sha256Hex(canonicalJson(body) ?? '');
+}
+
+export type AuditChainCheck =
+  | { readonly ok: true; readonly head: { readonly seq: number; readonly hash: string } | null }
+  | { readonly ok: false; readonly seq: number; readonly reason: 'hash' | 'link' | 'sequence' };
+
+/**
+ * Checks that consecutive records hash correctly and link to each other. `after` is the head the
+ * caller already trusts (the genesis when checking from the start).
+ */
+export function verifyAuditChain(
+  records: readonly AuditRecord[],
+  after: { readonly seq: number; readonly hash: string } = { seq: -1, hash: AUDIT_GENESIS_HASH },
+): AuditChainCheck {
+  let previous = after;
+  for (const record of records) {
+    if (hashAuditRecord(record) !== record.hash) return { ok: false, seq: record.seq, reason: 'hash' };
+    if (record.seq !== previous.seq + 1) return { ok: false, seq: record.seq, reason: 'sequence' };
+    if (record.prev !== previous.hash) return { ok: false, seq: record.seq, reason: 'link' };
+    previous = { seq: record.seq, hash: record.hash };
+  }
+  return { ok: true, head: previous.seq < 0 ? null : previous };
+}

@@ -1,0 +1,124 @@
+/**
+ * `npm run bench -- channel`: the confidential path against a plain HTTP echo, in the same run.
+ *
+ * Sealed: client SDK (seal, POST, open, verify receipt and audit link) → host process → Unix
+ * socket → enclave process (open, replay check, echo, audit, sign, seal) and back. Plain: a
+ * fastify JSON echo endpoint in its own process. Both with a 1 KB input, at concurrency 1 and
+ * 32. Plus HPKE request seal and open alone.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '../../client/create-client.ts';
+import { encapsulationKeyId, openRequest, sealRequest } from '../../protocol/encapsulation.ts';
+import { generateHpkeKeyPair } from '../../protocol/hpke/setup-hpke.ts';
+import { startChild } from '../stack/child-process.ts';
+import { startStack } from '../stack/start-stack.ts';
+import { fixed, machineInfo, markdownTable, summarize, target, timeEach, type Benchmark, type Samples } from './bench-kit.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface LoadResult {
+  readonly concurrency: number;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly latency: Samples;
+}
+
+async function load(call: () => Promise<unknown>, concurrency: number, requests: number): Promise<LoadResult> {
+  for (let i = 0; i < Math.min(200, requests); i++) await call(); // warm-up, not recorded
+  const samples: number[] = [];
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        next++;
+        const t = process.hrtime.bigint();
+        await call();
+        samples.push(Number(process.hrtime.bigint() - t) / 1000);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { concurrency, requests, seconds, perSecond: requests / seconds, latency: summarize(samples) };
+}
+
+export const benchmark: Benchmark = {
+  name: 'channel',
+  description: 'echo (1 KB) through client SDK → host → enclave vs a plain fastify echo endpoint; HPKE seal/open',
+  async run(args) {
+    const quick = args.includes('--quick');
+    const n1 = quick ? 300 : 1_000;
+    const n32 = quick ? 1_000 : 3_000;
+    const input = { text: 'x'.repeat(1024 - 11) }; // 1 KB of JSON
+    const body = JSON.stringify(input);
+
+    // HPKE alone.
+    const keyPair = generateHpkeKeyPair();
+    const publicKey = new Uint8Array(keyPair.publicKey);
+    const key = { keyId: encapsulationKeyId(publicKey), publicKey };
+    const plaintext = new Uint8Array(1024).fill(7);
+    const sealed = sealRequest(key, plaintext).bytes;
+    const seal = await timeEach(() => sealRequest(key, plaintext), { iterations: quick ? 500 : 3_000 });
+    const open = await timeEach(() => openRequest({ keyId: key.keyId, keyPair }, sealed), { iterations: quick ? 500 : 3_000 });
+
+    const dataDir = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
+    const stack = await startStack({ port: 0, dataDir, hostArgs: ['--rate-limit', '100000000'], log: () => {} });
+    const plain = startChild({ name: 'plain-echo', command: process.execPath, args: [join(repoRoot, 'bin', 'run-ts.js'), join(repoRoot, 'scripts', 'bench', 'plain-echo-server.ts')] });
+    try {
+      const plainUrl = `${await plain.ready}/echo`;
+      const client = createClient({ url: stack.url, trust: stack.trust });
+      await client.attest();
+      const sealedCall = () => client.invoke('echo', input);
+      const plainCall = async () => {
+        const res = await fetch(plainUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return res.json();
+      };
+      const plain1 = await load(plainCall, 1, n1);
+      const sealed1 = await load(sealedCall, 1, n1);
+      const plain32 = await load(plainCall, 32, n32);
+      const sealed32 = await load(sealedCall, 32, n32);
+
+      const overheadMs = (sealed1.latency.p50Us - plain1.latency.p50Us) / 1000;
+      const ratio = sealed32.perSecond / plain32.perSecond;
+      const row = (name: string, r: LoadResult) => [name, r.concurrency, r.requests, fixed(r.perSecond, 0), fixed(r.latency.p50Us / 1000, 3), fixed(r.latency.p99Us / 1000, 3)];
+      const markdown = [
+        markdownTable(
+          ['path', 'concurrency', 'requests', 'requests/s', 'p50 ms', 'p99 ms'],
+          [row('plain fastify echo', plain1), row('Cloister echo (SDK → host → enclave)', sealed1), row('plain fastify echo', plain32), row('Cloister echo (SDK → host → enclave)', sealed32)],
+        ),
+        '',
+        markdownTable(
+          ['HPKE (1 KB, X25519 / HKDF-SHA256 / AES-256-GCM)', 'p50 µs', 'p99 µs', 'mean µs'],
+          [
+            ['sealRequest', fixed(seal.p50Us, 1), fixed(seal.p99Us, 1), fixed(seal.meanUs, 1)],
+            ['openRequest', fixed(open.p50Us, 1), fixed(open.p99Us, 1), fixed(open.meanUs, 1)],
+          ],
+        ),
+        '',
+        `Enclave isolation during the run: ${stack.isolation.mode}. Client, host, enclave and the plain server share the machine's cores; ` +
+          `load average when the run ended: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min), so absolute numbers on a busy machine are inflated.`,
+      ].join('\n');
+      return {
+        name: 'channel',
+        ranAt: new Date().toISOString(),
+        machine: machineInfo(),
+        targets: [
+          target('p50 overhead at concurrency 1', Number(fixed(overheadMs, 3)), 'ms', '<=', 1),
+          target('throughput at concurrency 32 vs plain', Number(fixed(ratio * 100, 1)), '%', '>=', 40),
+          target('HPKE seal p50', Number(fixed(seal.p50Us, 1)), 'µs', '<=', 200),
+          target('HPKE open p50', Number(fixed(open.p50Us, 1)), 'µs', '<=', 200),
+        ],
+        markdown,
+        data: { plain1, sealed1, plain32, sealed32, hpke: { seal, open }, isolation: stack.isolation.mode },
+      };
+    } finally {
+      await plain.stop();
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { PassThrough, Readable } from 'node:stream';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from './cli.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function runCli(args: string[], input: string) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const code = await main(args, { stdin: Readable.from([Buffer.from(input)]), stdout, stderr });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+describe('cloister redact', () => {
+  it('prints spans with UTF-16 offsets and the redacted text', async () => {
+    const input = '😀 Mail ana@example.com now';
+    const { code, stdout } = await runCli(['redact'], input);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { spans: { start: number; end: number; label: string; score: number }[]; redacted: string };
+    expect(result.spans).toEqual([{ start: 8, end: 23, label: 'EMAIL', score: 1 }]);
+    expect(input.slice(8, 23)).toBe('ana@example.com');
+    expect(result.redacted).toBe('😀 Mail <EMAIL_1> now');
+  });
+
+  it('reads and writes JSON lines with --jsonl, honouring --entities', async () => {
+    const input = '{"id":"a","text":"ana@example.com from 10.0.0.1"}\n\n{"id":7,"text":"nothing here"}\n';
+    const { code, stdout } = await runCli(['redact', '--jsonl', '--entities', 'IP_ADDRESS'], input);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { id: 'a', spans: [{ start: 21, end: 29, label: 'IP_ADDRESS', score: 0.9 }] },
+      { id: 7, spans: [] },
+    ]);
+  });
+
+  it('filters by --threshold', async () => {
+    const { stdout } = await runCli(['redact', '--threshold', '0.95'], 'ana@example.com 10.0.0.1');
+    expect((JSON.parse(stdout) as { spans: { label: string }[] }).spans.map((s) => s.label)).toEqual(['EMAIL']);
+  });
+
+  it('exits 1 on a malformed JSON line and says which, without echoing it', async () => {
+    const { code, stderr } = await runCli(['redact', '--jsonl'], 'not json ana@example.com\n');
+    expect(code).toBe(1);
+    expect(stderr).toContain('line 1');
+    expect(stderr).not.toContain('ana@example.com');
+  });
+
+  it('exits 2 on a bad threshold, an unknown entity or an unknown flag', async () => {
+    expect((await runCli(['redact', '--threshold', 'high'], '')).code).toBe(2);
+    expect((await runCli(['redact', '--entities', 'SHOE_SIZE'], '')).code).toBe(2);
+    expect((await runCli(['redact', '--nope'], '')).code).toBe(2);
+  });
+
+  it('runs as a real process through bin/cloister.js', () => {
+    const child = spawnSync(process.execPath, [join(repoRoot, 'bin', 'cloister.js'), 'redact'], { input: 'Call (212) 555-0143', encoding: 'utf8' });
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout)).toMatchObject({ spans: [{ start: 5, end: 19, label: 'PHONE' }], redacted: 'Call <PHONE_1>' });
+  });
+});

@@ -1,0 +1,26 @@
+/** Errors of the local development stack (`cloister up`, `npm run demo`). */
+import { CloisterError } from '../../protocol/cloister-error.ts';
+
+export type StackErrorCode = 'ERR_STACK_CHILD_NOT_READY' | 'ERR_STACK_ALREADY_RUNNING' | 'ERR_STACK_SOCKET_PATH_TOO_LONG';
+
+export class StackError extends CloisterError<StackErrorCode> {}
+
+export class ChildNotReadyError extends StackError {
+  constructor({ name, reason }: { name: string; reason: string }) {
+    super('ERR_STACK_CHILD_NOT_READY', `the ${name} process did not become ready: ${reason}`, { category: 'transient' });
+  }
+}
+
+export class StackAlreadyRunningError extends StackError {
+  constructor() {
+    super('ERR_STACK_ALREADY_RUNNING', 'another stack is already serving from this data directory', { category: 'configuration' });
+  }
+}
+
+export class SocketPathTooLongError extends StackError {
+  constructor({ length }: { length: number }) {
+    super('ERR_STACK_SOCKET_PATH_TOO_LONG', `the enclave socket path is ${length} bytes; Unix sockets allow 107: choose a shorter --data-dir`, {
+      category: 'configuration',
+    });
+  }
+}
