@@ -1,5 +1,7 @@
 /**
- * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]`.
+ * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]
+ * [--policy-bundle DIR --control-db FILE]` (the last two turn on the workflow control plane,
+ * docs/control-plane.md; its admin keys come from `CLOISTER_ADMIN_KEYS` or `--admin-keys-file`).
  *
  * API keys never come from the command line (other users can read it): set
  * `CLOISTER_API_KEYS` (comma-separated) or `--api-keys-file FILE` (one key per line). With no
@@ -10,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { createEnclaveLink } from './create-enclave-link.ts';
+import { openControlPlane } from './control-plane/open-control-plane.ts';
 import { createHostServer } from './create-host-server.ts';
 import { HostConfigError } from './errors.ts';
 
@@ -23,6 +26,9 @@ async function main(): Promise<void> {
       'body-limit': { type: 'string' },
       'metrics-public': { type: 'boolean', default: false },
       'rate-limit': { type: 'string' },
+      'policy-bundle': { type: 'string' },
+      'control-db': { type: 'string' },
+      'admin-keys-file': { type: 'string' },
     },
     strict: true,
   });
@@ -30,18 +36,13 @@ async function main(): Promise<void> {
   if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
-  let keysText = process.env.CLOISTER_API_KEYS ?? '';
-  if (values['api-keys-file']) {
-    try {
-      keysText = readFileSync(values['api-keys-file'], 'utf8').replaceAll('\n', ',');
-    } catch {
-      throw new HostConfigError({ setting: 'api-keys-file', reason: 'cannot be read' });
-    }
+  const apiKeys = readKeys('api-keys-file', values['api-keys-file'], process.env.CLOISTER_API_KEYS);
+  if (Boolean(values['policy-bundle']) !== Boolean(values['control-db'])) {
+    throw new HostConfigError({ setting: 'control-db', reason: 'give --policy-bundle and --control-db together' });
   }
-  const apiKeys = keysText
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0);
+  const control =
+    values['policy-bundle'] && values['control-db'] ? await openControlPlane({ bundleDir: values['policy-bundle'], databasePath: values['control-db'] }) : undefined;
+  const adminKeys = readKeys('admin-keys-file', values['admin-keys-file'], process.env.CLOISTER_ADMIN_KEYS);
 
   const link = createEnclaveLink({ endpoint: values.enclave });
   const app = await createHostServer({
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     metricsPublic: values['metrics-public'],
     ...(values['body-limit'] ? { bodyLimit: Number(values['body-limit']) } : {}),
     ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
+    ...(control ? { controlPlane: { plane: control.plane, adminKeys } } : {}),
   });
   // Connect before announcing readiness, so /healthz is truthful from the first request.
   await link.connect().catch(() => app.log.warn('the enclave is not reachable yet; requests will retry the connection'));
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
     stopping = true;
     await app.close();
     await link.close();
+    await control?.store.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
@@ -72,6 +75,22 @@ async function main(): Promise<void> {
     process.stdin.on('error', () => void stop());
     process.stdin.resume();
   }
+}
+
+/** Keys from a file (one per line) or an environment variable (comma-separated), never from the command line. */
+function readKeys(setting: string, file: string | undefined, fromEnv: string | undefined): string[] {
+  let text = fromEnv ?? '';
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8').replaceAll('\n', ',');
+    } catch {
+      throw new HostConfigError({ setting, reason: 'cannot be read' });
+    }
+  }
+  return text
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
 }
 
 // A startup failure is one clear line and exit code 1, never a stack trace with paths in it.

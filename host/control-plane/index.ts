@@ -24,4 +24,5 @@ export {
   type ReviewRefusal,
 } from './errors.ts';
 export { createMemoryControlStore } from './memory-control-store.ts';
+export { openControlPlane } from './open-control-plane.ts';
 export { createSqliteControlStore, type SqliteControlStoreOptions } from './sqlite-control-store.ts';
