@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../policies/authorize.ts';
 import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
@@ -95,5 +96,26 @@ describe('createControlPlane', () => {
     const shown = await plane.show('claims-rag', '1.0.0');
     expect(shown.state).toBe('approved');
     expect(shown.history.filter((e) => e.type === 'workflow_approved')).toHaveLength(1);
+  });
+});
+
+describe('review input', () => {
+  it('answers any string posted as a review with a typed refusal, never an internal error', async () => {
+    const plane = createControlPlane({ store: createMemoryControlStore(), bundle: fixture.bundle });
+    await plane.create(text, 'yaml', 'key:0');
+    await plane.submit('claims-rag', '1.0.0', 'key:0');
+    const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'rita', typ: 'cloister-review+jws' })).toString('base64url');
+    const candidates = fc.oneof(
+      fc.string(),
+      fc.tuple(fc.base64String(), fc.base64String()).map(([p, s]) => `${header}.${p}.${s}`),
+      fc.constant(`${header}..`),
+    );
+    await fc.assert(
+      fc.asyncProperty(candidates, async (candidate) => {
+        await expect(plane.review('claims-rag', '1.0.0', candidate)).rejects.toMatchObject({ code: 'ERR_CONTROL_REVIEW_REFUSED' });
+      }),
+      { numRuns: 200 },
+    );
+    expect((await plane.show('claims-rag', '1.0.0')).reviews).toEqual([]);
   });
 });
