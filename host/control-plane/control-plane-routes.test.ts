@@ -4,6 +4,9 @@ import { verifyApprovals } from '../../policies/verify-approvals.ts';
 import { signReview, type ReviewDecision } from '../../protocol/workflows/review-signature.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
+import { createHostServer } from '../create-host-server.ts';
+import { createControlPlane } from './create-control-plane.ts';
+import { createMemoryControlStore } from './memory-control-store.ts';
 import { controlAdminKey, controlApiKey, demoWorkflowText, startControlPlaneHost, type ControlPlaneHost } from '../../testing/control-plane-host.ts';
 
 let host: ControlPlaneHost;
@@ -245,5 +248,23 @@ describe('refusals', () => {
     expect(logs).toContain('/v1/control/workflows');
     expect(logs).not.toContain('LOG-CANARY');
     expect(logs).not.toContain('redact');
+  });
+});
+
+describe('keys without an admin set', () => {
+  it('falls back to the host API keys when no admin keys are configured', async () => {
+    const plane = createControlPlane({ store: createMemoryControlStore(), bundle: host.bundle });
+    const app = await createHostServer({
+      link: { attest: async () => new Uint8Array(), invoke: async () => new Uint8Array(), state: () => 'connected', connect: async () => {}, close: async () => {} },
+      apiKeys: [controlApiKey],
+      logStream: false,
+      controlPlane: { plane },
+    });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/v1/control/workflows', headers: { authorization: `Bearer ${controlApiKey}` } })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/v1/control/workflows' })).statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });

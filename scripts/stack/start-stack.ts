@@ -138,7 +138,20 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const host = startChild({
     name: 'host',
     command: process.execPath,
-    args: [runTs, join(repoRoot, 'host', 'main.ts'), '--enclave', endpoint, '--port', String(options.port ?? 8080), ...(options.hostArgs ?? [])],
+    args: [
+      runTs,
+      join(repoRoot, 'host', 'main.ts'),
+      '--enclave',
+      endpoint,
+      '--port',
+      String(options.port ?? 8080),
+      // The workflow control plane (docs/control-plane.md); admin keys pass through as CLOISTER_ADMIN_KEYS.
+      '--policy-bundle',
+      join(repoRoot, 'policies', 'default'),
+      '--control-db',
+      join(dataDir, 'control.db'),
+      ...(options.hostArgs ?? []),
+    ],
     cwd: repoRoot,
     env: { ...baseEnv, CLOISTER_API_KEYS: (options.apiKeys ?? []).join(',') },
     onLine: relay('host'),
