@@ -34,7 +34,8 @@ export interface ControlClient {
   review(name: string, version: string, review: SignedReview): Promise<ControlReviewOutcome>;
   list(): Promise<WorkflowSummary[]>;
   show(name: string, version: string): Promise<WorkflowDetail>;
-  launched(): Promise<LaunchedWorkflowEntry[]>;
+  /** The launched set and its registry digest, as the host claims them. */
+  launched(): Promise<{ readonly workflows: LaunchedWorkflowEntry[]; readonly registry: string }>;
 }
 
 const mediaTypes = { json: 'application/json', yaml: 'application/yaml' } as const;
@@ -92,6 +93,6 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     review: (name, version, review) => send('POST', path('workflows', name, version, 'reviews'), { text: JSON.stringify({ review }), type: mediaTypes.json }),
     list: async () => (await send<{ workflows: WorkflowSummary[] }>('GET', path('workflows'))).workflows,
     show: (name, version) => send('GET', path('workflows', name, version)),
-    launched: async () => (await send<{ workflows: LaunchedWorkflowEntry[] }>('GET', path('launched'))).workflows,
+    launched: () => send<{ workflows: LaunchedWorkflowEntry[]; registry: string }>('GET', path('launched')),
   };
 }

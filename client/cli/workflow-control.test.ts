@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../scripts/cli.ts';
+import { createControlClient } from '../create-control-client.ts';
 import { controlAdminKey, demoWorkflowText, startControlPlaneHost, type ControlPlaneHost } from '../../testing/control-plane-host.ts';
 import { memoryIo } from '../../testing/memory-io.ts';
 
@@ -52,6 +53,9 @@ describe('cloister workflow against the control plane', () => {
     expect(JSON.parse(sam.stdout)).toMatchObject({ name: 'claims-rag', reviewer: 'sam', decision: 'approve', posted: { counted: true, state: 'approved' } });
 
     expect((await remote('workflow', 'launch', 'claims-rag@1.0.0')).stdout).toMatch(/launched/);
+    const launched = await createControlClient({ url: host.url, apiKey: controlAdminKey }).launched();
+    expect(launched.workflows).toEqual([expect.objectContaining({ name: 'claims-rag', version: '1.0.0', reviews: [expect.any(String), expect.any(String)] })]);
+    expect(launched.registry).toMatch(/^[0-9a-f]{64}$/);
     expect((await remote('workflow', 'pause', 'claims-rag@1.0.0')).stdout).toMatch(/paused/);
     expect((await remote('workflow', 'resume', 'claims-rag@1.0.0')).stdout).toMatch(/launched/);
     expect((await remote('workflow', 'stop', 'claims-rag@1.0.0')).stdout).toMatch(/stopped/);

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyApprovals } from '../../policies/verify-approvals.ts';
+import { registryDigest } from '../../protocol/workflows/registry-digest.ts';
 import { signReview, type ReviewDecision } from '../../protocol/workflows/review-signature.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
@@ -74,6 +75,7 @@ describe('the workflow lifecycle through /v1/control', () => {
     expect((await call('POST', `${base(doc.version)}/launch`)).body.state).toBe('launched');
     const launched = await call('GET', '/v1/control/launched');
     const entry = launched.body.workflows.find((w: { version: string }) => w.version === doc.version);
+    expect(launched.body.registry).toBe(registryDigest(launched.body.workflows.map((w: { name: string; version: string; digest: string }) => ({ name: w.name, version: w.version, digest: w.digest }))));
     expect(entry).toMatchObject({ name: 'claims-rag', version: doc.version, digest: doc.digest });
     // What the enclave will do with it: recompute the digest and verify the reviews itself.
     expect(workflowDigest(parseWorkflow(JSON.stringify(entry.document), 'json'))).toBe(doc.digest);

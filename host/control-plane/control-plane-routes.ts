@@ -12,6 +12,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { CloisterError } from '../../protocol/cloister-error.ts';
 import { CONTROL_PREFIX, controlActions, type ControlAction } from '../../protocol/workflows/control-api.ts';
+import { registryDigest } from '../../protocol/workflows/registry-digest.ts';
 import type { WorkflowFormat } from '../../protocol/workflows/validate-workflow.ts';
 import { UnauthenticatedError } from '../errors.ts';
 import type { ControlPlane } from './create-control-plane.ts';
@@ -111,7 +112,11 @@ export const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneRoutesOptions> =
     });
   }
 
-  app.get(`${CONTROL_PREFIX}/launched`, routeConfig, async () => ({ workflows: await plane.launched() }));
+  // `registry` is what an enclave launching exactly this set would attest as `user_data.workflows`.
+  app.get(`${CONTROL_PREFIX}/launched`, routeConfig, async () => {
+    const workflows = await plane.launched();
+    return { workflows, registry: registryDigest(workflows.map(({ name, version, digest }) => ({ name, version, digest }))) };
+  });
 };
 
 function act(plane: ControlPlane, action: ControlAction, name: string, version: string, actor: string) {
