@@ -1,19 +1,28 @@
 /**
  * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]
- * [--policy-bundle DIR --control-db FILE]` (the last two turn on the workflow control plane,
- * docs/control-plane.md; its admin keys come from `CLOISTER_ADMIN_KEYS` or `--admin-keys-file`).
+ * [--services unix:PATH --data-dir DIR] [--policy-bundle DIR --control-db FILE]`.
+ *
+ * `--policy-bundle` and `--control-db` turn on the workflow control plane (docs/control-plane.md);
+ * its admin keys come from `CLOISTER_ADMIN_KEYS` or `--admin-keys-file`.
+ *
+ * With `--services`, the host also serves the enclave's calls out (host/create-host-services-server.ts)
+ * on that endpoint: sealed state in SQLite at `DIR/host/state.sqlite`, sealed collections from
+ * `DIR/host/collections/NAME/`. Everything there is sealed; the host cannot read it.
  *
  * API keys never come from the command line (other users can read it): set
  * `CLOISTER_API_KEYS` (comma-separated) or `--api-keys-file FILE` (one key per line). With no
  * keys the API is open, for the local dev stack only. Prints `ready http://HOST:PORT` on stdout
  * once it serves; logs are JSON lines on stdout (method, route, status, duration: no payloads).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { createEnclaveLink } from './create-enclave-link.ts';
 import { openControlPlane } from './control-plane/open-control-plane.ts';
 import { createHostServer } from './create-host-server.ts';
+import { createHostServicesServer } from './create-host-services-server.ts';
+import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
 import { HostConfigError } from './errors.ts';
 
 async function main(): Promise<void> {
@@ -29,6 +38,8 @@ async function main(): Promise<void> {
       'policy-bundle': { type: 'string' },
       'control-db': { type: 'string' },
       'admin-keys-file': { type: 'string' },
+      services: { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
+      'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
     },
     strict: true,
   });
@@ -44,6 +55,22 @@ async function main(): Promise<void> {
     values['policy-bundle'] && values['control-db'] ? await openControlPlane({ bundleDir: values['policy-bundle'], databasePath: values['control-db'] }) : undefined;
   const adminKeys = readKeys('admin-keys-file', values['admin-keys-file'], process.env.CLOISTER_ADMIN_KEYS);
 
+  // The enclave's calls out must be served before it boots: it fetches its keys' wrapped copy here.
+  let services: { close(): Promise<void> } | undefined;
+  if (values.services) {
+    const hostDir = join(values['data-dir'], 'host');
+    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite') });
+    const server = createHostServicesServer({ endpoint: values.services, store, collectionsDir: join(hostDir, 'collections') });
+    await server.listen();
+    services = {
+      close: async () => {
+        await server.close();
+        await store.close();
+      },
+    };
+  }
+
   const link = createEnclaveLink({ endpoint: values.enclave });
   const app = await createHostServer({
     link,
@@ -53,18 +80,33 @@ async function main(): Promise<void> {
     ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
     ...(control ? { controlPlane: { plane: control.plane, adminKeys } } : {}),
   });
-  // Connect before announcing readiness, so /healthz is truthful from the first request.
-  await link.connect().catch(() => app.log.warn('the enclave is not reachable yet; requests will retry the connection'));
+  let stopping = false;
+  // Connect before announcing readiness, so /healthz is truthful from the first request. An
+  // enclave that boots after the host (it calls the host's services while it boots) is awaited
+  // in the background, with backoff, until the link is up; from then on the pool reconnects itself.
+  const connected = await link.connect().then(
+    () => true,
+    () => false,
+  );
+  if (!connected) {
+    app.log.warn('the enclave is not reachable yet; connecting in the background');
+    void (async () => {
+      for (let delay = 50; !stopping; delay = Math.min(delay * 2, 1_000)) {
+        if (await link.connect().then(() => true, () => false)) return;
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    })();
+  }
   const address = await app.listen({ port, host: values.listen });
   process.stdout.write(`ready ${address}\n`);
 
-  let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await app.close();
     await link.close();
     await control?.store.close();
+    await services?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

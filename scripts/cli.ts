@@ -122,6 +122,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
     load: () => import('./dev-model/dev-model-command.ts'),
   },
+  // workflows (enclave/workflow, scripts/demo-data)
+  'demo-data': {
+    usage: 'cloister demo-data [--seed N] [--count N] OUT',
+    summary: 'write deterministic synthetic insurance claims (invented names, phones, SSNs, addresses) as text files for cloister seal',
+    load: () => import('./demo-data/demo-data-command.ts'),
+  },
   // runtime: the confidential channel (client commands in client/cli/, the local stack in scripts/)
   up: {
     usage: 'cloister up [--port N] [--data-dir DIR]',
