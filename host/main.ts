@@ -1,6 +1,9 @@
 /**
  * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]
- * [--services unix:PATH --data-dir DIR]`.
+ * [--services unix:PATH --data-dir DIR] [--policy-bundle DIR --control-db FILE]`.
+ *
+ * `--policy-bundle` and `--control-db` turn on the workflow control plane (docs/control-plane.md);
+ * its admin keys come from `CLOISTER_ADMIN_KEYS` or `--admin-keys-file`.
  *
  * With `--services`, the host also serves the enclave's calls out (host/create-host-services-server.ts)
  * on that endpoint: sealed state in SQLite at `DIR/host/state.sqlite`, sealed collections from
@@ -16,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { createEnclaveLink } from './create-enclave-link.ts';
+import { openControlPlane } from './control-plane/open-control-plane.ts';
 import { createHostServer } from './create-host-server.ts';
 import { createHostServicesServer } from './create-host-services-server.ts';
 import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
@@ -31,6 +35,9 @@ async function main(): Promise<void> {
       'body-limit': { type: 'string' },
       'metrics-public': { type: 'boolean', default: false },
       'rate-limit': { type: 'string' },
+      'policy-bundle': { type: 'string' },
+      'control-db': { type: 'string' },
+      'admin-keys-file': { type: 'string' },
       services: { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
       'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
     },
@@ -40,18 +47,13 @@ async function main(): Promise<void> {
   if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
-  let keysText = process.env.CLOISTER_API_KEYS ?? '';
-  if (values['api-keys-file']) {
-    try {
-      keysText = readFileSync(values['api-keys-file'], 'utf8').replaceAll('\n', ',');
-    } catch {
-      throw new HostConfigError({ setting: 'api-keys-file', reason: 'cannot be read' });
-    }
+  const apiKeys = readKeys('api-keys-file', values['api-keys-file'], process.env.CLOISTER_API_KEYS);
+  if (Boolean(values['policy-bundle']) !== Boolean(values['control-db'])) {
+    throw new HostConfigError({ setting: 'control-db', reason: 'give --policy-bundle and --control-db together' });
   }
-  const apiKeys = keysText
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0);
+  const control =
+    values['policy-bundle'] && values['control-db'] ? await openControlPlane({ bundleDir: values['policy-bundle'], databasePath: values['control-db'] }) : undefined;
+  const adminKeys = readKeys('admin-keys-file', values['admin-keys-file'], process.env.CLOISTER_ADMIN_KEYS);
 
   // The enclave's calls out must be served before it boots: it fetches its keys' wrapped copy here.
   let services: { close(): Promise<void> } | undefined;
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     metricsPublic: values['metrics-public'],
     ...(values['body-limit'] ? { bodyLimit: Number(values['body-limit']) } : {}),
     ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
+    ...(control ? { controlPlane: { plane: control.plane, adminKeys } } : {}),
   });
   let stopping = false;
   // Connect before announcing readiness, so /healthz is truthful from the first request. An
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
     stopping = true;
     await app.close();
     await link.close();
+    await control?.store.close();
     await services?.close();
     process.exit(0);
   };
@@ -113,6 +117,22 @@ async function main(): Promise<void> {
     process.stdin.on('error', () => void stop());
     process.stdin.resume();
   }
+}
+
+/** Keys from a file (one per line) or an environment variable (comma-separated), never from the command line. */
+function readKeys(setting: string, file: string | undefined, fromEnv: string | undefined): string[] {
+  let text = fromEnv ?? '';
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8').replaceAll('\n', ',');
+    } catch {
+      throw new HostConfigError({ setting, reason: 'cannot be read' });
+    }
+  }
+  return text
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
 }
 
 // A startup failure is one clear line and exit code 1, never a stack trace with paths in it.

@@ -191,6 +191,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       `unix:${servicesSocketPath}`,
       '--data-dir',
       dataDir,
+      // The workflow control plane (docs/control-plane.md); admin keys pass through as CLOISTER_ADMIN_KEYS.
+      '--policy-bundle',
+      join(repoRoot, 'policies', 'default'),
+      '--control-db',
+      join(dataDir, 'control.db'),
       ...(options.hostArgs ?? []),
     ],
     cwd: repoRoot,
