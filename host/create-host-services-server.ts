@@ -7,6 +7,10 @@
  *   store       {op, address, …}        → the blob-store call's answer (host/store/, SQLite)
  *   collection  {collection, file}      → {bytes}: a sealed collection's `collection.json` or one
  *                                          of its `blob_…` files, from COLLECTIONS_DIR/NAME/
+ *   launched    {}                      → {workflows: LaunchedWorkflowEntry[]}: the control plane's
+ *                                          launched set (documents, digests, signed reviews), a claim
+ *                                          the enclave re-verifies entry by entry; none without a
+ *                                          control plane
  *
  * On a Nitro host the enclave cannot listen for the parent; it connects out to the parent's
  * vsock port (`socat VSOCK-LISTEN:PORT,fork UNIX-CONNECT:DATA_DIR/host-services.sock` on the
@@ -15,6 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../protocol/blob-store/blob-store.ts';
+import type { LaunchedWorkflowEntry } from '../protocol/workflows/control-api.ts';
 import { serveBlobStoreCall } from '../protocol/blob-store/blob-store-calls.ts';
 import { isPlainRecord } from '../protocol/cbor.ts';
 import { createChannelServer, type ChannelServer } from '../protocol/channel/channel-server.ts';
@@ -26,6 +31,8 @@ export interface HostServicesServerOptions {
   readonly store: BlobStore;
   /** Folder holding one sealed collection per sub-folder (`cloister seal` output); none: no collections. */
   readonly collectionsDir?: string;
+  /** The control plane's launched set (`ControlPlane.launched`); none: nothing is launched. */
+  readonly launched?: () => Promise<readonly LaunchedWorkflowEntry[]>;
   readonly maxFrameSize?: number;
 }
 
@@ -58,6 +65,9 @@ export function createHostServicesServer(options: HostServicesServerOptions): Ch
           return serveBlobStoreCall(store, body);
         case 'collection':
           return readCollectionFile(body);
+        case 'launched':
+          if (!isPlainRecord(body) || Object.keys(body).length !== 0) throw new BadServiceCallError();
+          return { workflows: options.launched ? await options.launched() : [] };
         default:
           throw new UnknownServiceError();
       }
