@@ -1,8 +1,9 @@
 /**
- * The one place that calls cbor2, so every encoder and strict decoder in the protocol behaves
- * the same way.
+ * The one place that encodes and decodes CBOR, so every encoder and strict decoder in the
+ * protocol behaves the same way.
  *
- * Encoding: Node Buffers become plain byte strings (cbor2 would otherwise write a Buffer as the
+ * Encoding: `createCborWriter` (cbor-writer.ts) writes cbor2's exact bytes for our closed value
+ * set and hands anything else to cbor2 (a property test holds the two byte-identical). Node Buffers become plain byte strings (cbor2 would otherwise write a Buffer as the
  * map `{type: "Buffer", data: [...]}`), and `undefined` is refused (it has no JSON counterpart
  * and no meaning in any of our formats).
  * Decoding: definite lengths only, duplicate map keys rejected, trailing bytes rejected, depth
@@ -10,12 +11,20 @@
  * views (never Buffers).
  */
 import { decode, encode, TypeEncoderMap, type DecodeOptions } from 'cbor2';
+import { createCborWriter } from './cbor-writer.ts';
 
 const types = new TypeEncoderMap();
 types.registerEncoder(Buffer, (b: Buffer) => [Number.NaN, new Uint8Array(b.buffer, b.byteOffset, b.byteLength)]);
 
-export function encodeCbor(value: unknown): Uint8Array {
+/** cbor2's encoder with our options: the reference the fast writer must match byte for byte. */
+export function encodeCborReference(value: unknown): Uint8Array {
   return encode(value, { types, rejectUndefined: true });
+}
+
+const writeCbor = createCborWriter(encodeCborReference);
+
+export function encodeCbor(value: unknown): Uint8Array {
+  return writeCbor(value);
 }
 
 const strict: DecodeOptions = {
