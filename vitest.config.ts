@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // CI machines have two cores.
     maxWorkers: 2,
+    // In CI a JSON report as well, from which .ci/run prints the plain `N passed, N failed` line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: process.env.CI ? { json: 'test-results/vitest.json' } : undefined,
   },
 });

@@ -9,19 +9,22 @@
  * checked on every verification (they are cheap and depend on the verification time and the
  * chain's length), so a cached certificate is never trusted beyond what was proved about it.
  * Entries that expired before the latest verification time are dropped, and the cache never
- * holds more than `maxEntries`.
+ * holds more than `maxEntries`; the least recently used go first.
  */
+import { createHash } from 'node:crypto';
 import type { ParsedCertificate } from './certificate.ts';
 import { InvalidVerifyOptionsError } from './errors.ts';
 
 export interface CertificateCacheOptions {
-  /** Upper bound on cached certificates; the oldest are dropped first. Default 1024. */
+  /** Upper bound on cached certificates; the least recently used are dropped first. Default 1024. */
   readonly maxEntries?: number;
 }
 
 export interface CertificateCache {
   /** How many certificates are cached now. */
   readonly size: number;
+  /** Whether this certificate (DER) is cached, under whichever issuer and root. */
+  has(certificateDer: Uint8Array): boolean;
   clear(): void;
 }
 
@@ -58,6 +61,9 @@ export function createCertificateCache(options: CertificateCacheOptions = {}): C
     get size() {
       return state.entries.size;
     },
+    has(certificateDer: Uint8Array) {
+      return state.entries.has(createHash('sha256').update(certificateDer).digest('hex'));
+    },
     clear() {
       state.entries.clear();
       state.roots.clear();
@@ -67,9 +73,15 @@ export function createCertificateCache(options: CertificateCacheOptions = {}): C
   return cache;
 }
 
-/** @internal */
+/** @internal A hit moves to the back of the line, so the certificates in use are evicted last. */
 export function lookupCertificate(cache: CertificateCache | undefined, sha256: string): CachedCertificate | undefined {
-  return cache === undefined ? undefined : states.get(cache)?.entries.get(sha256);
+  const entries = cache === undefined ? undefined : states.get(cache)?.entries;
+  const entry = entries?.get(sha256);
+  if (entries && entry) {
+    entries.delete(sha256);
+    entries.set(sha256, entry);
+  }
+  return entry;
 }
 
 /** @internal Stores freshly verified certificates and drops those expired at `at`. */

@@ -127,7 +127,7 @@ export async function importDevPki(json: unknown): Promise<DevPki> {
     let parsed;
     try {
       der = pemToDer(entry.certificate);
-      parsed = parseCertificate(der, i === 0 ? 'root' : `authority ${i}`);
+      parsed = await parseCertificate(der, i === 0 ? 'root' : `authority ${i}`);
       privateKey = createPrivateKey(entry.privateKey);
     } catch (error) {
       if (isAttestationError(error) || error instanceof Error) {

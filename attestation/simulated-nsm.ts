@@ -6,7 +6,7 @@
  */
 import { generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { parseCertificate } from './certificate.ts';
+import { readCertificate } from './certificate.ts';
 import { ES384_PROTECTED_HEADER, encodeAttestationPayload, encodeCoseSign1, sigStructure } from './cose-sign1.ts';
 import { devName, issueCertificate, type DevPki } from './dev-pki.ts';
 import { DevPkiInvalidError, NsmConfigInvalidError, NsmRequestInvalidError } from './errors.ts';
@@ -52,7 +52,7 @@ export function createSimulatedNsm(options: SimulatedNsmOptions): NsmProvider {
   const now = options.now ?? Date.now;
   const cabundle = pki.authorities.map((a) => a.certificateDer);
   // The leaf's issuer Name is the intermediate's subject, byte for byte.
-  const issuerName = parseCertificate(issuer.certificateDer, 'issuer').subject;
+  const issuerName = readCertificate(issuer.certificateDer, 'issuer').subject;
   let leaf: Leaf | undefined;
   let rotating: Promise<Leaf> | undefined;
 

@@ -292,3 +292,21 @@ describe('verifyAttestationDocument with a certificate cache', () => {
     expect(() => createCertificateCache({ maxEntries: 0 })).toThrow(expect.objectContaining({ code: 'ERR_ATTESTATION_INVALID_OPTIONS' }));
   });
 });
+
+describe('certificate cache eviction', () => {
+  it('evicts the least recently used certificate first, keeping the intermediates every document shares', async () => {
+    const keys2 = chainKeys();
+    const base = forgeChain(keys2);
+    // Room for the two intermediates and one leaf.
+    const cache = createCertificateCache({ maxEntries: 3 });
+    const options = { root: base.rootPem, at: FORGE_NOW, allowDebug: true, cache };
+    for (let i = 0; i < 4; i++) {
+      const next = reissueLeaf(base, keys2);
+      await verifyAttestationDocument(forge(next, payloadEntries(next)), options);
+    }
+    expect(cache.size).toBe(3);
+    expect(cache.has(base.cabundle[1]!)).toBe(true);
+    expect(cache.has(base.cabundle[2]!)).toBe(true);
+    expect(cache.has(base.leafDer)).toBe(false);
+  });
+});

@@ -89,11 +89,12 @@ export async function verifyAttestationDocument(
   bytes: Uint8Array,
   options: VerifyAttestationOptions = {},
 ): Promise<VerifiedAttestation> {
+  // A private copy, taken before the first await: the cache keeps certificates, so nothing the
+  // caller does to its buffer meanwhile or afterwards may change what was verified.
+  const own = bytes instanceof Uint8Array ? bytes.slice() : bytes;
   const policy = checkOptions(options);
-  const root = resolveRoot(options.root, options.cache);
-  // A private copy: the signature checks await, and the cache keeps certificates, so nothing
-  // the caller does to its buffer afterwards may change what was verified.
-  const doc = decodeAttestationDocument(bytes instanceof Uint8Array ? bytes.slice() : bytes);
+  const root = await resolveRoot(options.root, options.cache);
+  const doc = decodeAttestationDocument(own);
   const { at } = policy;
 
   // 1. The chain: root (pinned) → cabundle[1..] → leaf.
@@ -118,7 +119,7 @@ export async function verifyAttestationDocument(
     if (cached && cached.issuerSha256 === parentSha256 && cached.rootSha256 === root.sha256) {
       certificate = cached.certificate;
     } else {
-      certificate = parseCertificate(der, position);
+      certificate = await parseCertificate(der, position);
       if (!equalBytes(certificate.issuer, parent.subject)) throw new CertificateError({ rule: 'issuer-mismatch', position });
       pending.push({ position, check: verifyAsync(certificate.tbs, parent.publicKey, certificate.signature, 'der') });
       fresh.push([sha256, { certificate, issuerSha256: parentSha256, rootSha256: root.sha256 }]);
@@ -266,23 +267,25 @@ function checkOptions(options: VerifyAttestationOptions): Policy {
   };
 }
 
-let awsRoot: CachedRoot | undefined;
+let awsRoot: Promise<CachedRoot> | undefined;
 
-function resolveRoot(root: string | Uint8Array | undefined, cache: CertificateCache | undefined): CachedRoot {
+async function resolveRoot(root: string | Uint8Array | undefined, cache: CertificateCache | undefined): Promise<CachedRoot> {
   if (root === undefined) {
+    // A constant, parsed once per process.
     awsRoot ??= loadRoot(AWS_NITRO_ROOT_G1_PEM);
-    if (awsRoot.sha256 !== AWS_NITRO_ROOT_G1_SHA256) throw new InvalidRootError({ reason: 'built-in root does not match its pin' });
-    return awsRoot;
+    const aws = await awsRoot;
+    if (aws.sha256 !== AWS_NITRO_ROOT_G1_SHA256) throw new InvalidRootError({ reason: 'built-in root does not match its pin' });
+    return aws;
   }
   const key = typeof root === 'string' ? `pem:${root}` : `der:${bytesToHex(root)}`;
   const hit = lookupRoot(cache, key);
   if (hit) return hit;
-  const loaded = loadRoot(root);
+  const loaded = await loadRoot(root);
   storeRoot(cache, key, loaded);
   return loaded;
 }
 
-function loadRoot(root: string | Uint8Array): CachedRoot {
+async function loadRoot(root: string | Uint8Array): Promise<CachedRoot> {
   let der: Uint8Array;
   if (typeof root === 'string') {
     der = pemToDer(root);
@@ -293,7 +296,7 @@ function loadRoot(root: string | Uint8Array): CachedRoot {
   }
   let certificate: ParsedCertificate;
   try {
-    certificate = parseCertificate(der, 'root');
+    certificate = await parseCertificate(der, 'root');
   } catch (error) {
     if (isAttestationError(error)) throw new InvalidRootError({ reason: 'not a P-384 X.509 v3 certificate' });
     throw error;

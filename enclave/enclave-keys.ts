@@ -3,10 +3,12 @@
  * - the HPKE key pair (X25519) clients seal requests to; its public half goes into the
  *   attestation's `public_key`, its one-byte key id into every request header;
  * - the receipt signing key (Ed25519, EdDSA); its COSE_Key goes into `user_data`.
- * The RSA-2048 key for KMS `Recipient` requests (DESIGN §6) belongs here too and arrives with
- * the KMS client: `kmsRecipient` is where it goes.
+ * - the RSA-2048 key for KMS `Recipient` requests (DESIGN §6): KMS seals data keys to it, so it
+ *   never leaves the enclave either; `generateKmsRecipientKey` makes it (asynchronously: RSA key
+ *   generation takes a noticeable moment) and the KMS client is given it.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { encapsulationKeyId, type EncapsulationKey } from '../protocol/encapsulation.ts';
 import { generateHpkeKeyPair } from '../protocol/hpke/setup-hpke.ts';
 
@@ -15,7 +17,7 @@ export interface EnclaveKeys {
   /** Raw X25519 public key (32 bytes). */
   readonly publicKey: Uint8Array;
   readonly receiptKey: KeyObject;
-  /** RSA-2048 for KMS `Recipient` requests: not generated until the KMS client needs it. */
+  /** RSA-2048 private key for KMS `Recipient` requests, when the enclave uses KMS. */
   readonly kmsRecipient?: KeyObject;
 }
 
@@ -27,4 +29,10 @@ export function generateEnclaveKeys(): EnclaveKeys {
     publicKey,
     receiptKey: generateKeyPairSync('ed25519').privateKey,
   };
+}
+
+/** The RSA-2048 private key KMS seals `CiphertextForRecipient` to (public exponent 65537). */
+export async function generateKmsRecipientKey(): Promise<KeyObject> {
+  const { privateKey } = (await promisify(generateKeyPair)('rsa', { modulusLength: 2048 })) as { privateKey: KeyObject };
+  return privateKey;
 }

@@ -147,3 +147,25 @@ describe('createEnclaveService invoke on arbitrary bytes', () => {
     expect(records).toEqual([]);
   });
 });
+
+describe('createEnclaveService with a stored audit log', () => {
+  const withLog = (auditLog: { head: { seq: number; hash: string }; persist(record: AuditRecord): Promise<void> }) =>
+    createEnclaveService({ nsm: createSimulatedNsm({ pki, pcrs }), registry: createWorkflowRegistry([echoWorkflow]), policyDigest: DIAGNOSTIC_POLICY_DIGEST, auditLog });
+
+  it('continues the chain from the stored head and stores each record before answering', async () => {
+    const stored: AuditRecord[] = [];
+    const head = { seq: 41, hash: 'ab'.repeat(32) };
+    const s = await withLog({ head, persist: async (r) => void stored.push(r) });
+    const response = await call(s, request('echo'));
+    expect('ok' in response && response.ok.audit).toMatchObject({ seq: 42, prev: head.hash });
+    expect(stored).toHaveLength(1);
+    expect(verifyAuditChain(stored, head).ok).toBe(true);
+  });
+
+  it('fails the request, with no receipt, when its audit record cannot be stored', async () => {
+    const s = await withLog({ head: { seq: -1, hash: '0'.repeat(64) }, persist: async () => Promise.reject(new RangeError('host storage down')) });
+    const sealed = sealRequest({ keyId: encapsulationKeyId(s.publicKey), publicKey: s.publicKey }, request('echo'));
+    await expect(s.invoke('echo', sealed.bytes)).rejects.toThrow();
+    expect(s.auditHead().seq).toBe(-1);
+  });
+});

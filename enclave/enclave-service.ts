@@ -44,8 +44,13 @@ export interface EnclaveServiceOptions {
   readonly policyDigest: Uint8Array;
   readonly now?: () => number;
   readonly replay?: { readonly maxAgeMs?: number; readonly maxSkewMs?: number; readonly maxEntries?: number };
-  /** Receives each audit record as it is appended (sealing and storing them comes with KMS). */
+  /** Receives each audit record once it is in the chain. */
   readonly auditSink?: (record: AuditRecord) => void;
+  /**
+   * Where audit records are stored (the sealed `audit` log on the host) and the stored head the
+   * chain continues from. A record that has not landed is not in the chain, and no receipt names it.
+   */
+  readonly auditLog?: { readonly head: AuditHead; persist(record: AuditRecord): Promise<void> };
   /** Default: fresh keys (the only choice outside tests). */
   readonly keys?: EnclaveKeys;
 }
@@ -69,9 +74,12 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
   const policyHex = Buffer.from(options.policyDigest).toString('hex');
   const userData = encodeUserData({ receiptKey, policy: options.policyDigest, workflows: options.registry.digest });
   const replay: ReplayGuard = createReplayGuard({ ...DEFAULT_REPLAY_WINDOW, ...options.replay, now });
-  const audit: AuditChain = createAuditChain(options.auditSink ? { sink: options.auditSink } : {});
+  const audit: AuditChain = createAuditChain({
+    ...(options.auditSink ? { sink: options.auditSink } : {}),
+    ...(options.auditLog ? { head: options.auditLog.head, persist: (r: AuditRecord) => options.auditLog!.persist(r) } : {}),
+  });
 
-  function record(body: Omit<AuditRecordBody, 'v' | 'kind' | 'policy' | 'test' | 'at' | 'decision'> & { allow: boolean }): AuditRecord {
+  function record(body: Omit<AuditRecordBody, 'v' | 'kind' | 'policy' | 'test' | 'at' | 'decision'> & { allow: boolean }): Promise<AuditRecord> {
     const { allow, ...rest } = body;
     return audit.append({
       v: 1,
@@ -87,8 +95,8 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
   async function run(opened: OpenedRequest, routeWorkflow: string): Promise<Uint8Array> {
     const requestHex = requestDigest(opened.plaintext);
     const runId = `run_${randomBytes(16).toString('hex')}`;
-    const reject = (error: CloisterError, workflow: LaunchedWorkflow | undefined, status: AuditStatus = 'rejected') => {
-      record({ run: runId, workflow: workflow?.ref ?? null, allow: false, status, error: error.code, request: requestHex, output: null });
+    const reject = async (error: CloisterError, workflow: LaunchedWorkflow | undefined, status: AuditStatus = 'rejected') => {
+      await record({ run: runId, workflow: workflow?.ref ?? null, allow: false, status, error: error.code, request: requestHex, output: null });
       return sealResponse(opened.context, encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message } }));
     };
     let request: InvokeRequest;
@@ -114,7 +122,7 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       return reject(error instanceof CloisterError ? error : new InternalError(), workflow, 'failed');
     }
     const outputHex = outputDigest(output);
-    const audited = record({ run: runId, workflow: workflow.ref, allow: true, status: 'succeeded', error: null, request: requestHex, output: outputHex });
+    const audited = await record({ run: runId, workflow: workflow.ref, allow: true, status: 'succeeded', error: null, request: requestHex, output: outputHex });
     const receipt = signRunReceipt(receiptKey, {
       run: runId,
       workflow: workflow.ref,

@@ -17,7 +17,10 @@ export type EnclaveErrorCode =
   | 'ERR_ENCLAVE_WORKFLOW_MISMATCH'
   | 'ERR_ENCLAVE_INVALID_INPUT'
   | 'ERR_ENCLAVE_INVALID_NONCE'
-  | 'ERR_ENCLAVE_UNSUPPORTED_FRAME';
+  | 'ERR_ENCLAVE_UNSUPPORTED_FRAME'
+  | 'ERR_ENCLAVE_HOST_SERVICES_UNAVAILABLE'
+  | 'ERR_ENCLAVE_AUDIT_LOG_INVALID'
+  | 'ERR_ENCLAVE_COLLECTION_UNAVAILABLE';
 
 export class EnclaveError extends CloisterError<EnclaveErrorCode> {
   constructor(code: EnclaveErrorCode, message: string, category: ErrorCategory, status?: number, cause?: unknown) {
@@ -95,5 +98,25 @@ export class InvalidNonceError extends EnclaveError {
 export class UnsupportedFrameError extends EnclaveError {
   constructor() {
     super('ERR_ENCLAVE_UNSUPPORTED_FRAME', 'the enclave does not answer this frame type or body shape', 'validation', 400);
+  }
+}
+
+export class HostServicesUnavailableError extends EnclaveError {
+  constructor({ cause }: { cause?: unknown } = {}) {
+    super('ERR_ENCLAVE_HOST_SERVICES_UNAVAILABLE', 'the host services channel (storage) could not carry the call; retry later', 'transient', 503, cause);
+  }
+}
+
+/** The stored audit records do not form one chain, or the chain and the sealed log are out of step. */
+export class AuditLogInvalidError extends EnclaveError {
+  constructor({ seq, rule }: { seq: number; rule: string }) {
+    super('ERR_ENCLAVE_AUDIT_LOG_INVALID', `stored audit record ${seq}: ${rule}`, 'security', 500);
+  }
+}
+
+/** A sealed collection the enclave was told to open is not in the host's storage, or is unreadable. */
+export class CollectionUnavailableError extends EnclaveError {
+  constructor({ rule }: { rule: string }) {
+    super('ERR_ENCLAVE_COLLECTION_UNAVAILABLE', `sealed collection unavailable: ${rule}`, 'configuration', 500);
   }
 }

@@ -9,10 +9,25 @@
  *                                            default DATA_DIR/dev-pki.json
  *   --data-dir   CLOISTER_DATA_DIR          default `.cloister`
  *
+ * Keys and sealed state (DESIGN §3.1 step 3, §6), all or none:
+ *   --host-services  CLOISTER_HOST_SERVICES   the host's services channel (`unix:PATH`; on Nitro the
+ *                                              enclave's end of the vsock bridge to the parent)
+ *   --kms-endpoint   CLOISTER_KMS_ENDPOINT    `https://kms.REGION.amazonaws.com`, or the dev KMS URL
+ *   --kms-socket     CLOISTER_KMS_SOCKET      TEMPORARY (until the egress proxy): reach the KMS
+ *                                              endpoint through this Unix socket (the dev KMS's)
+ *   --kms-region     CLOISTER_KMS_REGION      e.g. `us-east-1`
+ *   --kms-key-id     CLOISTER_KMS_KEY_ID      the key whose policy pins this enclave's PCRs
+ *   --namespace      CLOISTER_STATE_NAMESPACE the deployment's sealed-state namespace (default `dep_local`)
+ *   --collections    CLOISTER_COLLECTIONS     sealed collections to open at boot (comma-separated)
+ *   credentials      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (environment only)
+ * Without them the enclave runs with its audit chain in memory only, and says so.
+ *
  * Boot (DESIGN §3.1): PCRs of this build, the simulated NSM (a development stand-in, and it
- * says so), keys in memory, then the channel. Prints `ready ENDPOINT` on stdout once it serves.
- * It never logs a payload: only boot facts and shutdown.
+ * says so), keys in memory, the root key from KMS with attestation, the sealed state and
+ * collections, then the channel. Prints `ready ENDPOINT` on stdout once it serves. It never
+ * logs a payload: only boot facts and shutdown.
  */
+import type { KeyObject } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +36,13 @@ import { createSimulatedNsm, importDevPki } from '../attestation/index.ts';
 import { DIAGNOSTIC_POLICY_DIGEST } from './diagnostic-policy.ts';
 import { createEnclaveServer } from './enclave-server.ts';
 import { createEnclaveService } from './enclave-service.ts';
+import { generateEnclaveKeys, generateKmsRecipientKey } from './enclave-keys.ts';
 import { EnclaveConfigError } from './errors.ts';
+import { connectHostServices } from './host-services/connect-host-services.ts';
+import { createEnclaveKmsClient, type RecipientAttestationSource } from './kms/enclave-kms-client.ts';
+import { createUnixSocketRequestHandler } from './kms/unix-socket-request-handler.ts';
+import { bootEnclaveState } from './state/boot-enclave-state.ts';
+import type { StoredAuditLog } from './state/open-audit-log.ts';
 import { buildPcrs } from './build-pcrs.ts';
 import { echoWorkflow } from './workflows/echo-workflow.ts';
 import { createWorkflowRegistry } from './workflows/workflow-registry.ts';
@@ -32,6 +53,13 @@ async function main(): Promise<void> {
       endpoint: { type: 'string', default: process.env.CLOISTER_ENCLAVE_ENDPOINT },
       'dev-pki': { type: 'string', default: process.env.CLOISTER_DEV_PKI },
       'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
+      'host-services': { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
+      'kms-endpoint': { type: 'string', default: process.env.CLOISTER_KMS_ENDPOINT },
+      'kms-socket': { type: 'string', default: process.env.CLOISTER_KMS_SOCKET },
+      'kms-region': { type: 'string', default: process.env.CLOISTER_KMS_REGION },
+      'kms-key-id': { type: 'string', default: process.env.CLOISTER_KMS_KEY_ID },
+      namespace: { type: 'string', default: process.env.CLOISTER_STATE_NAMESPACE ?? 'dep_local' },
+      collections: { type: 'string', default: process.env.CLOISTER_COLLECTIONS ?? '' },
     },
     strict: true,
   });
@@ -53,7 +81,15 @@ async function main(): Promise<void> {
   const nsm = createSimulatedNsm({ pki, pcrs });
   log(`attestation by ${nsm.kind}: documents verify only against the development root, never against AWS's`);
 
-  const service = await createEnclaveService({ nsm, registry: createWorkflowRegistry([echoWorkflow]), policyDigest: DIAGNOSTIC_POLICY_DIGEST });
+  const keys = { ...generateEnclaveKeys(), kmsRecipient: await generateKmsRecipientKey() };
+  const state = await openState(values, nsm, keys.kmsRecipient, log);
+  const service = await createEnclaveService({
+    nsm,
+    keys,
+    registry: createWorkflowRegistry([echoWorkflow]),
+    policyDigest: DIAGNOSTIC_POLICY_DIGEST,
+    ...(state ? { auditLog: state.auditLog } : {}),
+  });
   const server = createEnclaveServer({ endpoint: values.endpoint, service });
   await server.listen();
   log('serving the channel');
@@ -64,6 +100,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await server.close();
+    await state?.close();
     if (values.endpoint?.startsWith('unix:')) rmSync(values.endpoint.slice('unix:'.length), { force: true });
     log('stopped');
     process.exit(0);
@@ -75,6 +112,78 @@ async function main(): Promise<void> {
     process.stdin.on('end', () => void stop());
     process.stdin.on('error', () => void stop());
     process.stdin.resume();
+  }
+}
+
+interface StateSettings {
+  readonly 'host-services'?: string | undefined;
+  readonly 'kms-endpoint'?: string | undefined;
+  readonly 'kms-socket'?: string | undefined;
+  readonly 'kms-region'?: string | undefined;
+  readonly 'kms-key-id'?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly collections?: string | undefined;
+}
+
+/** Step 3 of the boot: KMS with attestation, then the sealed state and collections. */
+async function openState(
+  values: StateSettings,
+  nsm: RecipientAttestationSource,
+  recipientKey: KeyObject,
+  log: (message: string) => void,
+): Promise<{ auditLog: StoredAuditLog; close(): Promise<void> } | undefined> {
+  const given = (['host-services', 'kms-endpoint', 'kms-region', 'kms-key-id'] as const).filter((k) => values[k]);
+  if (given.length === 0) {
+    log('WARNING: no KMS and no host storage configured: audit records live in memory only and nothing is sealed');
+    return undefined;
+  }
+  for (const setting of ['host-services', 'kms-endpoint', 'kms-region', 'kms-key-id'] as const) {
+    if (!values[setting]) throw new EnclaveConfigError({ setting, reason: 'KMS and host storage need --host-services, --kms-endpoint, --kms-region and --kms-key-id together' });
+  }
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) throw new EnclaveConfigError({ setting: 'credentials', reason: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' });
+  const sessionToken = process.env.AWS_SESSION_TOKEN;
+
+  const hostServices = connectHostServices({ endpoint: values['host-services']! });
+  await hostServices.connect();
+  const transport = values['kms-socket'] ? createUnixSocketRequestHandler(values['kms-socket']) : undefined;
+  if (transport) log('KMS traffic goes over a local Unix socket to the dev KMS (temporary, until the egress proxy lands)');
+  const kms = await createEnclaveKmsClient({
+    endpoint: values['kms-endpoint']!,
+    region: values['kms-region']!,
+    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+    nsm,
+    recipientKey,
+    ...(transport ? { requestHandler: transport.requestHandler } : {}),
+  });
+  try {
+    const state = await bootEnclaveState({
+      kms,
+      keyId: values['kms-key-id']!,
+      backend: hostServices.store,
+      readCollectionFile: (collection, file) => hostServices.readCollectionFile(collection, file),
+      namespace: values.namespace ?? 'dep_local',
+      collections: (values.collections ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c.length > 0),
+      log,
+    });
+    return {
+      auditLog: state.auditLog,
+      close: async () => {
+        state.close();
+        kms.destroy();
+        transport?.destroy();
+        await hostServices.close();
+      },
+    };
+  } catch (error) {
+    kms.destroy();
+    transport?.destroy();
+    await hostServices.close();
+    throw error;
   }
 }
 

@@ -14,6 +14,8 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { CloisterError, InternalError } from '../protocol/cloister-error.ts';
 import { REQUEST_MEDIA_TYPE, RESPONSE_MEDIA_TYPE } from '../protocol/encapsulation.ts';
+import { controlPlaneRoutes } from './control-plane/control-plane-routes.ts';
+import type { ControlPlane } from './control-plane/create-control-plane.ts';
 import type { EnclaveLink } from './enclave-link.ts';
 import {
   BadRequestError,
@@ -49,6 +51,8 @@ export interface HostServerOptions {
   /** Where log lines (JSON) go; `false` turns logging off. Default: stdout. */
   readonly logStream?: NodeJS.WritableStream | false;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Serves `/v1/control` (docs/control-plane.md) with its own admin keys; without them, `apiKeys` apply. */
+  readonly controlPlane?: { readonly plane: ControlPlane; readonly adminKeys?: readonly string[] };
 }
 
 // The same alphabet as the sealed request's workflow field (protocol/messages.ts).
@@ -177,6 +181,11 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
     const response = await link.invoke({ workflow: name, request: request.body }, { timeoutMs: enclaveTimeoutMs });
     return reply.type(RESPONSE_MEDIA_TYPE).header('cache-control', 'no-store').send(Buffer.from(response));
   });
+
+  if (options.controlPlane) {
+    const { plane, adminKeys } = options.controlPlane;
+    await app.register(controlPlaneRoutes, { plane, apiKeys: adminKeys && adminKeys.length > 0 ? adminKeys : options.apiKeys });
+  }
 
   if (keyDigests.length === 0) app.log.warn('no API keys configured: the API is open (development only)');
   return app;

@@ -18,7 +18,10 @@ export type HostErrorCode =
   | 'ERR_HOST_ENCLAVE_DISCONNECTED'
   | 'ERR_HOST_ENCLAVE_TIMEOUT'
   | 'ERR_HOST_ENCLAVE_BAD_ANSWER'
-  | 'ERR_HOST_ENCLAVE_ERROR';
+  | 'ERR_HOST_ENCLAVE_ERROR'
+  | 'ERR_HOST_UNKNOWN_SERVICE'
+  | 'ERR_HOST_BAD_SERVICE_CALL'
+  | 'ERR_HOST_COLLECTION_FILE_NOT_FOUND';
 
 export class HostError extends CloisterError<HostErrorCode> {
   constructor(code: HostErrorCode, message: string, category: ErrorCategory, status: number, cause?: unknown) {
@@ -130,5 +133,26 @@ export class EnclaveRejectedError extends HostError {
 
   override toWire(): WireError {
     return { error: this.remote };
+  }
+}
+
+/** The enclave called a host service that does not exist (host services channel). */
+export class UnknownServiceError extends HostError {
+  constructor() {
+    super('ERR_HOST_UNKNOWN_SERVICE', 'the host offers no such service to the enclave', 'validation', 400);
+  }
+}
+
+/** A host-services call whose body does not have the service's shape. */
+export class BadServiceCallError extends HostError {
+  constructor() {
+    super('ERR_HOST_BAD_SERVICE_CALL', 'the host-services call is malformed', 'validation', 400);
+  }
+}
+
+/** The sealed collection file the enclave asked for is not in the host's storage. */
+export class CollectionFileNotFoundError extends HostError {
+  constructor() {
+    super('ERR_HOST_COLLECTION_FILE_NOT_FOUND', 'the host stores no such sealed collection file', 'configuration', 404);
   }
 }

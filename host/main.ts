@@ -1,16 +1,28 @@
 /**
- * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]`.
+ * The host process: `node bin/run-ts.js host/main.ts --enclave unix:PATH [--port N] [--listen HOST]
+ * [--services unix:PATH --data-dir DIR] [--policy-bundle DIR --control-db FILE]`.
+ *
+ * `--policy-bundle` and `--control-db` turn on the workflow control plane (docs/control-plane.md);
+ * its admin keys come from `CLOISTER_ADMIN_KEYS` or `--admin-keys-file`.
+ *
+ * With `--services`, the host also serves the enclave's calls out (host/create-host-services-server.ts)
+ * on that endpoint: sealed state in SQLite at `DIR/host/state.sqlite`, sealed collections from
+ * `DIR/host/collections/NAME/`. Everything there is sealed; the host cannot read it.
  *
  * API keys never come from the command line (other users can read it): set
  * `CLOISTER_API_KEYS` (comma-separated) or `--api-keys-file FILE` (one key per line). With no
  * keys the API is open, for the local dev stack only. Prints `ready http://HOST:PORT` on stdout
  * once it serves; logs are JSON lines on stdout (method, route, status, duration: no payloads).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { createEnclaveLink } from './create-enclave-link.ts';
+import { openControlPlane } from './control-plane/open-control-plane.ts';
 import { createHostServer } from './create-host-server.ts';
+import { createHostServicesServer } from './create-host-services-server.ts';
+import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
 import { HostConfigError } from './errors.ts';
 
 async function main(): Promise<void> {
@@ -23,6 +35,11 @@ async function main(): Promise<void> {
       'body-limit': { type: 'string' },
       'metrics-public': { type: 'boolean', default: false },
       'rate-limit': { type: 'string' },
+      'policy-bundle': { type: 'string' },
+      'control-db': { type: 'string' },
+      'admin-keys-file': { type: 'string' },
+      services: { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
+      'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
     },
     strict: true,
   });
@@ -30,18 +47,29 @@ async function main(): Promise<void> {
   if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
-  let keysText = process.env.CLOISTER_API_KEYS ?? '';
-  if (values['api-keys-file']) {
-    try {
-      keysText = readFileSync(values['api-keys-file'], 'utf8').replaceAll('\n', ',');
-    } catch {
-      throw new HostConfigError({ setting: 'api-keys-file', reason: 'cannot be read' });
-    }
+  const apiKeys = readKeys('api-keys-file', values['api-keys-file'], process.env.CLOISTER_API_KEYS);
+  if (Boolean(values['policy-bundle']) !== Boolean(values['control-db'])) {
+    throw new HostConfigError({ setting: 'control-db', reason: 'give --policy-bundle and --control-db together' });
   }
-  const apiKeys = keysText
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0);
+  const control =
+    values['policy-bundle'] && values['control-db'] ? await openControlPlane({ bundleDir: values['policy-bundle'], databasePath: values['control-db'] }) : undefined;
+  const adminKeys = readKeys('admin-keys-file', values['admin-keys-file'], process.env.CLOISTER_ADMIN_KEYS);
+
+  // The enclave's calls out must be served before it boots: it fetches its keys' wrapped copy here.
+  let services: { close(): Promise<void> } | undefined;
+  if (values.services) {
+    const hostDir = join(values['data-dir'], 'host');
+    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite') });
+    const server = createHostServicesServer({ endpoint: values.services, store, collectionsDir: join(hostDir, 'collections') });
+    await server.listen();
+    services = {
+      close: async () => {
+        await server.close();
+        await store.close();
+      },
+    };
+  }
 
   const link = createEnclaveLink({ endpoint: values.enclave });
   const app = await createHostServer({
@@ -50,18 +78,35 @@ async function main(): Promise<void> {
     metricsPublic: values['metrics-public'],
     ...(values['body-limit'] ? { bodyLimit: Number(values['body-limit']) } : {}),
     ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
+    ...(control ? { controlPlane: { plane: control.plane, adminKeys } } : {}),
   });
-  // Connect before announcing readiness, so /healthz is truthful from the first request.
-  await link.connect().catch(() => app.log.warn('the enclave is not reachable yet; requests will retry the connection'));
+  let stopping = false;
+  // Connect before announcing readiness, so /healthz is truthful from the first request. An
+  // enclave that boots after the host (it calls the host's services while it boots) is awaited
+  // in the background, with backoff, until the link is up; from then on the pool reconnects itself.
+  const connected = await link.connect().then(
+    () => true,
+    () => false,
+  );
+  if (!connected) {
+    app.log.warn('the enclave is not reachable yet; connecting in the background');
+    void (async () => {
+      for (let delay = 50; !stopping; delay = Math.min(delay * 2, 1_000)) {
+        if (await link.connect().then(() => true, () => false)) return;
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    })();
+  }
   const address = await app.listen({ port, host: values.listen });
   process.stdout.write(`ready ${address}\n`);
 
-  let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await app.close();
     await link.close();
+    await control?.store.close();
+    await services?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
@@ -72,6 +117,22 @@ async function main(): Promise<void> {
     process.stdin.on('error', () => void stop());
     process.stdin.resume();
   }
+}
+
+/** Keys from a file (one per line) or an environment variable (comma-separated), never from the command line. */
+function readKeys(setting: string, file: string | undefined, fromEnv: string | undefined): string[] {
+  let text = fromEnv ?? '';
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8').replaceAll('\n', ',');
+    } catch {
+      throw new HostConfigError({ setting, reason: 'cannot be read' });
+    }
+  }
+  return text
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
 }
 
 // A startup failure is one clear line and exit code 1, never a stack trace with paths in it.

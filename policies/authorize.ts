@@ -92,7 +92,7 @@ export function createAuthorizer(bundle: PolicyBundle): Authorizer {
   const fixed = manifestEntities(manifest);
   const collections = new Set(manifest.collections.map((c) => c.id));
   const classifications = new Set(manifest.classifications);
-  const models = new Set(manifest.integrations.flatMap((i) => i.models.map((m) => modelId(i.id, m))));
+  const models = new Set(manifest.integrations.flatMap((i) => [...i.models, ...(i.embeddingModels ?? [])].map((m) => modelId(i.id, m))));
   const integrations = new Set(manifest.integrations.map((i) => i.id));
   const reviewers = new Set(manifest.reviewers.map((r) => r.id));
 

@@ -75,7 +75,8 @@ export function manifestEntities(manifest: PolicyManifest): EntityJson[] {
       },
       parents: [],
     });
-    for (const model of integration.models) {
+    // Embedding models are models too: sending text to them is a sendToModel decision.
+    for (const model of new Set([...integration.models, ...(integration.embeddingModels ?? [])])) {
       entities.push({
         uid: uid('Model', modelId(integration.id, model)),
         attrs: { integration: ref('Integration', integration.id), name: model },

@@ -34,9 +34,55 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./policy/workflow-validate.ts'),
   },
   'workflow approve': {
-    usage: 'cloister workflow approve --key KEY [--reject] [--json] FILE',
-    summary: "sign a review of a workflow document's digest with a reviewer key",
+    usage: 'cloister workflow approve --key KEY [--reject] [--json] [--url URL [--api-key K]] FILE',
+    summary: "sign a review of a workflow document's digest with a reviewer key; with --url also post it to the control plane",
     load: () => import('./policy/workflow-approve.ts'),
+  },
+  'workflow reject': {
+    usage: 'cloister workflow reject --key KEY [--json] [--url URL [--api-key K]] FILE',
+    summary: "sign a rejection of a workflow document's digest; with --url also post it to the control plane",
+    load: () => import('./policy/workflow-reject.ts'),
+  },
+  // workflow control plane (host/control-plane; client commands in client/cli/; admin key from --api-key or CLOISTER_ADMIN_KEY)
+  'workflow create': {
+    usage: 'cloister workflow create --url URL [--api-key K] [--json] FILE',
+    summary: 'send a workflow document (JSON or YAML) to the control plane as a draft',
+    load: () => import('../client/cli/workflow-create.ts'),
+  },
+  'workflow submit': {
+    usage: 'cloister workflow submit --url URL [--api-key K] [--json] NAME@VERSION',
+    summary: 'submit a draft for review: pins its digest',
+    load: () => import('../client/cli/workflow-submit.ts'),
+  },
+  'workflow launch': {
+    usage: 'cloister workflow launch --url URL [--api-key K] [--json] NAME@VERSION',
+    summary: 'launch an approved workflow (the enclave re-verifies its approvals)',
+    load: () => import('../client/cli/workflow-launch.ts'),
+  },
+  'workflow pause': {
+    usage: 'cloister workflow pause --url URL [--api-key K] [--json] NAME@VERSION',
+    summary: 'pause a launched workflow',
+    load: () => import('../client/cli/workflow-pause.ts'),
+  },
+  'workflow resume': {
+    usage: 'cloister workflow resume --url URL [--api-key K] [--json] NAME@VERSION',
+    summary: 'resume a paused workflow',
+    load: () => import('../client/cli/workflow-resume.ts'),
+  },
+  'workflow stop': {
+    usage: 'cloister workflow stop --url URL [--api-key K] [--json] NAME@VERSION',
+    summary: 'stop a launched or paused workflow for good',
+    load: () => import('../client/cli/workflow-stop.ts'),
+  },
+  'workflow list': {
+    usage: 'cloister workflow list --url URL [--api-key K] [--json]',
+    summary: 'list workflow versions with their state and digest',
+    load: () => import('../client/cli/workflow-list.ts'),
+  },
+  'workflow show': {
+    usage: 'cloister workflow show --url URL [--api-key K] [--json] NAME@VERSION',
+    summary: 'show a workflow version: state, digest, reviews, history (--json: document and signed reviews too)',
+    load: () => import('../client/cli/workflow-show.ts'),
   },
   // attestation
   'attest verify': {
@@ -75,6 +121,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     usage: 'cloister dev-model [--port N] [--host ADDR] [--data-dir DIR] [--api-key KEY]',
     summary: 'run the OpenAI-compatible development model stand-in (records every request it receives)',
     load: () => import('./dev-model/dev-model-command.ts'),
+  },
+  // workflows (enclave/workflow, scripts/demo-data)
+  'demo-data': {
+    usage: 'cloister demo-data [--seed N] [--count N] OUT',
+    summary: 'write deterministic synthetic insurance claims (invented names, phones, SSNs, addresses) as text files for cloister seal',
+    load: () => import('./demo-data/demo-data-command.ts'),
   },
   // runtime: the confidential channel (client commands in client/cli/, the local stack in scripts/)
   up: {

@@ -12,6 +12,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { EXIT_FAILURE, EXIT_OK, UsageError, parseCommandArgs, type CliIo } from '../client/cli/cli-io.ts';
+import { KmsRequestError } from '../enclave/kms/errors.ts';
 import { toKmsRequestError } from '../enclave/kms/to-kms-request-error.ts';
 import { isCloisterError } from '../protocol/cloister-error.ts';
 import { classifications, collectionEncryptionContext, createCollectionSealer, type Classification } from '../protocol/sealed-collection/index.ts';
@@ -84,41 +85,18 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     region,
     credentials: { accessKeyId, secretAccessKey, ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}) },
   });
-  let dataKey: Uint8Array | undefined;
   try {
-    let generated;
-    try {
-      generated = await kms.send(
-        new GenerateDataKeyCommand({ KeyId: values['key-id'], KeySpec: 'AES_256', EncryptionContext: collectionEncryptionContext(collection) }),
-      );
-    } catch (error) {
-      throw toKmsRequestError('GenerateDataKey', error);
-    }
-    if (!generated.Plaintext || !generated.CiphertextBlob || !generated.KeyId) {
-      io.stderr.write('cloister: KMS returned no data key\n');
-      return EXIT_FAILURE;
-    }
-    dataKey = generated.Plaintext;
-    const sealer = createCollectionSealer({ collection, classification, dataKey, keyId: generated.KeyId, wrappedKey: generated.CiphertextBlob });
-    await mkdir(join(out, 'blobs'), { recursive: true });
-    const every = Math.max(1, Math.floor(documents.length / 20));
-    let bytes = 0;
-    for (const [index, name] of documents.entries()) {
-      const content = await readFile(join(dir, ...name.split('/')));
-      const sealed = sealer.add({ name, mediaType: mediaTypeOf(name)!, content });
-      await writeFile(join(out, 'blobs', sealed.blob), sealed.sealed);
-      content.fill(0);
-      bytes += content.length;
-      if (documents.length >= PROGRESS_FROM && ((index + 1) % every === 0 || index + 1 === documents.length)) {
-        io.stderr.write(`sealing: ${index + 1}/${documents.length} documents (${(bytes / 1e6).toFixed(1)} MB)\n`);
-      }
-    }
-    // The header goes last, so a folder without collection.json is visibly incomplete.
-    const header = sealer.finish();
-    await writeFile(join(out, 'collection.json.tmp'), header);
-    await rename(join(out, 'collection.json.tmp'), join(out, 'collection.json'));
+    const sealed = await sealDocuments({
+      kms,
+      keyId: values['key-id'],
+      collection,
+      classification,
+      out,
+      documents: documents.map((name) => ({ name, mediaType: mediaTypeOf(name)!, read: () => readFile(join(dir, ...name.split('/'))) })),
+      onProgress: (done, total, bytes) => io.stderr.write(`sealing: ${done}/${total} documents (${(bytes / 1e6).toFixed(1)} MB)\n`),
+    });
     io.stdout.write(
-      `sealed ${documents.length} documents into collection ${collection} (${classification}) under ${generated.KeyId}` +
+      `sealed ${sealed.count} documents into collection ${collection} (${classification}) under ${sealed.keyId}` +
         `${skipped > 0 ? `; skipped ${skipped} files that are not text, Markdown or JSON lines` : ''}\n`,
     );
     return EXIT_OK;
@@ -127,7 +105,78 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     io.stderr.write(`cloister: ${error.code}: ${error.message}\n`);
     return EXIT_FAILURE;
   } finally {
-    dataKey?.fill(0);
     kms.destroy();
+  }
+}
+
+export interface DocumentSource {
+  /** The document's name in the collection (its id derives from it). */
+  readonly name: string;
+  readonly mediaType: string;
+  /** Its content; the buffer is wiped once sealed. */
+  read(): Promise<Uint8Array>;
+}
+
+export interface SealDocumentsOptions {
+  /** A KMS client with the data owner's credentials. */
+  readonly kms: KMSClient;
+  readonly keyId: string;
+  readonly collection: string;
+  readonly classification: Classification;
+  readonly documents: readonly DocumentSource[];
+  /** A new or empty folder: receives `blobs/blob_…`, then `collection.json` last. */
+  readonly out: string;
+  /** Called about twenty times for folders of 100 documents or more. */
+  readonly onProgress?: (done: number, total: number, bytes: number) => void;
+}
+
+/**
+ * Seals documents into a collection: one `GenerateDataKey` (the owner's credentials, no
+ * attestation: the owner is outside any enclave), AES-256-GCM per document, header written last.
+ * The plaintext data key is wiped when done, whatever happens.
+ */
+export async function sealDocuments(options: SealDocumentsOptions): Promise<{ count: number; keyId: string }> {
+  const { kms, collection, documents, out } = options;
+  let dataKey: Uint8Array | undefined;
+  try {
+    let generated;
+    try {
+      generated = await kms.send(
+        new GenerateDataKeyCommand({ KeyId: options.keyId, KeySpec: 'AES_256', EncryptionContext: collectionEncryptionContext(collection) }),
+      );
+    } catch (error) {
+      throw toKmsRequestError('GenerateDataKey', error);
+    }
+    if (!generated.Plaintext || !generated.CiphertextBlob || !generated.KeyId) {
+      throw new KmsRequestError({ code: 'ERR_KMS_UNEXPECTED_RESPONSE', operation: 'GenerateDataKey', detail: 'KMS returned no data key' });
+    }
+    dataKey = generated.Plaintext;
+    const sealer = createCollectionSealer({
+      collection,
+      classification: options.classification,
+      dataKey,
+      keyId: generated.KeyId,
+      wrappedKey: generated.CiphertextBlob,
+    });
+    await mkdir(join(out, 'blobs'), { recursive: true });
+    const every = Math.max(1, Math.floor(documents.length / 20));
+    let bytes = 0;
+    for (const [index, document] of documents.entries()) {
+      const content = await document.read();
+      const sealed = sealer.add({ name: document.name, mediaType: document.mediaType, content });
+      await writeFile(join(out, 'blobs', sealed.blob), sealed.sealed);
+      content.fill(0);
+      bytes += content.length;
+      if (documents.length >= PROGRESS_FROM && ((index + 1) % every === 0 || index + 1 === documents.length)) {
+        options.onProgress?.(index + 1, documents.length, bytes);
+      }
+    }
+    // The header goes last, so a folder without collection.json is visibly incomplete.
+    const header = sealer.finish();
+    await writeFile(join(out, 'collection.json.tmp'), header);
+    await rename(join(out, 'collection.json.tmp'), join(out, 'collection.json'));
+    return { count: documents.length, keyId: generated.KeyId };
+  } finally {
+    dataKey?.fill(0);
   }
 }

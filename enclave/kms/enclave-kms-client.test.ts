@@ -1,9 +1,11 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vectorsDir } from '../../testing/shared-vectors.ts';
+import { generateKmsRecipientKey } from '../enclave-keys.ts';
 import { createEnclaveKmsClient, type EnclaveKmsClient } from './enclave-kms-client.ts';
 import { KmsRequestError } from './errors.ts';
 
@@ -127,5 +129,23 @@ describe('createEnclaveKmsClient against a misbehaving KMS', () => {
     await expect(createEnclaveKmsClient({ ...base, endpoint: 'ftp://x' })).rejects.toMatchObject({ code: 'ERR_KMS_CONFIG_INVALID' });
     await expect(createEnclaveKmsClient({ ...base, region: 'Mars' })).rejects.toMatchObject({ code: 'ERR_KMS_CONFIG_INVALID' });
     await expect(createEnclaveKmsClient({ ...base, credentials: { accessKeyId: '', secretAccessKey: '' } })).rejects.toMatchObject({ code: 'ERR_KMS_CONFIG_INVALID' });
+  });
+});
+
+describe('createEnclaveKmsClient with the enclave boot key', () => {
+  const base = { endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE000000', secretAccessKey: 'secret-0123456789' }, nsm: { attest: () => new Uint8Array() } };
+
+  it('attests with the recipient key it is given', async () => {
+    const key = await generateKmsRecipientKey();
+    const client = await createEnclaveKmsClient({ ...base, recipientKey: key });
+    const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+    expect(Buffer.from(client.recipientPublicKey).equals(spki)).toBe(true);
+    client.destroy();
+  });
+
+  it('refuses a recipient key that is not an RSA private key of 2048 bits or more', async () => {
+    for (const recipientKey of [generateKeyPairSync('ed25519').privateKey, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey]) {
+      await expect(createEnclaveKmsClient({ ...base, recipientKey })).rejects.toMatchObject({ code: 'ERR_KMS_CONFIG_INVALID' });
+    }
   });
 });

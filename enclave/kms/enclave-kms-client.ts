@@ -9,7 +9,7 @@
  * Endpoint, region and credentials are configuration. Egress (DESIGN §3.4) plugs in through
  * `requestHandler`: the host's proxy stream goes there, with TLS terminating in the enclave.
  */
-import { generateKeyPair, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
   DecryptCommand,
@@ -42,6 +42,11 @@ export interface EnclaveKmsClientConfig {
   readonly nsm: RecipientAttestationSource;
   /** The egress seam: an SDK request handler that reaches the endpoint through the host's proxy. */
   readonly requestHandler?: KMSClientConfig['requestHandler'];
+  /**
+   * The RSA-2048 private key KMS seals answers to (the enclave's boot key, `kmsRecipient`);
+   * default: one generated here, in memory.
+   */
+  readonly recipientKey?: KeyObject;
   /** Attempts per call, retries included (SDK default 3). */
   readonly maxAttempts?: number;
 }
@@ -76,6 +81,10 @@ function checkConfig(config: EnclaveKmsClientConfig): void {
   if (typeof config.credentials !== 'function' && (!config.credentials.accessKeyId || !config.credentials.secretAccessKey)) {
     problems.push('credentials need an access key id and a secret');
   }
+  const key = config.recipientKey;
+  if (key !== undefined && (key.type !== 'private' || key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)) {
+    problems.push('recipientKey must be an RSA private key of at least 2048 bits');
+  }
   if (config.maxAttempts !== undefined && (!Number.isInteger(config.maxAttempts) || config.maxAttempts < 1)) problems.push('maxAttempts must be a positive integer');
   if (problems.length > 0) {
     throw new KmsRequestError({ code: 'ERR_KMS_CONFIG_INVALID', operation: 'configuration', detail: problems.join('; ') });
@@ -84,10 +93,9 @@ function checkConfig(config: EnclaveKmsClientConfig): void {
 
 export async function createEnclaveKmsClient(config: EnclaveKmsClientConfig): Promise<EnclaveKmsClient> {
   checkConfig(config);
-  const { publicKey, privateKey } = (await promisify(generateKeyPair)('rsa', { modulusLength: 2048 })) as {
-    publicKey: KeyObject;
-    privateKey: KeyObject;
-  };
+  const { publicKey, privateKey } = config.recipientKey
+    ? { publicKey: createPublicKey(config.recipientKey), privateKey: config.recipientKey }
+    : ((await promisify(generateKeyPair)('rsa', { modulusLength: 2048 })) as { publicKey: KeyObject; privateKey: KeyObject });
   const recipientPublicKey = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
   const client = new KMSClient({
     endpoint: config.endpoint,

@@ -3,6 +3,7 @@
  * not passed on, except for the dev KMS's `[attestation-refused:REASON]` marker, which becomes
  * the error's `reason`.
  */
+import { CloisterError } from '../../protocol/cloister-error.ts';
 import { KmsRequestError, type AttestationRefusalReason, type KmsRequestErrorCode } from './errors.ts';
 
 const credentialErrors = new Set([
@@ -38,6 +39,9 @@ export function toKmsRequestError(operation: string, error: unknown): KmsRequest
   else if (name === 'InvalidCiphertextException' || name === 'IncorrectKeyException') code = 'ERR_KMS_INVALID_CIPHERTEXT';
   else code = 'ERR_KMS_REQUEST_FAILED';
   const detail = hasResponse ? `KMS answered ${name}` : 'KMS could not be reached';
-  return new KmsRequestError({ code, operation, detail, ...(hasResponse ? { awsErrorType: name } : {}), ...(reason ? { reason } : {}) });
+  // Our own errors (an egress refusal, say) stay reachable as `cause`: they carry no secrets, and say
+  // whether "could not be reached" means retry (proxy down) or fix the allowlist.
+  const cause = error instanceof CloisterError ? { cause: error } : {};
+  return new KmsRequestError({ code, operation, detail, ...(hasResponse ? { awsErrorType: name } : {}), ...(reason ? { reason } : {}), ...cause });
 }
 

@@ -20,6 +20,10 @@ const UNIT_ANYWHERE = new RegExp(`(?<![\\p{L}\\p{N}])(?:${UNIT})(?![\\p{L}\\p{N}
 const STREET_BEFORE_UNIT = /(?:^|[^\p{L}\p{N}])(?:\d{1,6}[A-Za-z]?[ \t]+)?(?:(\p{Lu}[\p{L}\p{M}'’\-]*\.?)(?:[ \t]+[\p{L}\p{M}'’\-]+\.?){0,3}[ \t]+\d{1,5}[A-Za-z]?\.?|\d{1,6}[A-Za-z]?[ \t]+(\p{Lu}[\p{L}\p{M}'’\-]*)(?:[ \t]+[\p{L}\p{M}'’\-]+\.?){0,3})[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?$/u;
 const POSTAL_WITH_CUE = /\b(?:zip(?:[ \t]?code)?|postal[ \t]+code|post[ \t]?code|postleitzahl|plz|code[ \t]+postal|cap)[ \t]*[:#.]?[ \t]*(\d{3,6}(?:[ \-]\d{2,4})?|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)(?![\p{L}\p{N}])/giu;
 const NAMED_STREET = /\b(?:on|at|along|down|up|off|near|of|from|to|into|onto|via|in)[ \t]+((?:\p{Lu}[\p{L}\p{M}'’\-]*[ \t]+){1,3}(?:Street|St\.|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|Highway|Parkway|Strasse|Straße))(?![\p{L}\p{N}])/gu;
+// Cheap tests that decide whether the slower patterns are worth running on a text.
+const STREET_WORD_HINT = /Street|St\.|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Highway|Parkway|Stra(?:ss|ß)e/;
+const POSTAL_HINT = /zip|post|plz|cap\b|code/i;
+const PO_BOX_HINT = /box|postfach|apartado/i;
 const PARTICLES = new Set(['de', 'del', 'la', 'le', 'du', 'des', 'da', 'do', 'dos', 'di', 'von', 'van', 'der', 'den', 'am', 'an', 'of', 'the']);
 
 interface Word {
@@ -204,6 +208,15 @@ function extend(text: string, end: number): number {
 
 export function detectAddresses(text: string): Candidate[] {
   const found: Candidate[] = [];
+  // Named streets need no digits; everything else does.
+  if (STREET_WORD_HINT.test(text)) {
+    for (const m of text.matchAll(NAMED_STREET)) {
+      const name = m[1]!;
+      const words = name.split(/[ \t]+/);
+      if (words.slice(0, -1).every((w) => COMMON_WORDS.has(fold(w)))) continue;
+      found.push({ start: m.index + m[0].length - name.length, end: m.index + m[0].length, label: 'ADDRESS', score: 0.6 });
+    }
+  }
   if (!/\d/.test(text)) return found;
   for (const m of text.matchAll(HOUSE)) {
     const start = m.index;
@@ -237,17 +250,10 @@ export function detectAddresses(text: string): Candidate[] {
     found.push({ start, end: extend(text, unitStart + m[0].trimStart().length), label: 'ADDRESS', score: 0.7 });
   }
   // "ZIP: 3520", "postal code 75008"
-  for (const m of text.matchAll(POSTAL_WITH_CUE)) {
+  if (POSTAL_HINT.test(text)) for (const m of text.matchAll(POSTAL_WITH_CUE)) {
     const code = m[1]!;
     found.push({ start: m.index + m[0].length - code.length, end: m.index + m[0].length, label: 'ADDRESS', score: 0.7 });
   }
-  // "on Marina Fort Street", "at Elm Road": a named street without a number.
-  for (const m of text.matchAll(NAMED_STREET)) {
-    const name = m[1]!;
-    const words = name.split(/[ \t]+/);
-    if (words.slice(0, -1).every((w) => COMMON_WORDS.has(fold(w)))) continue;
-    found.push({ start: m.index + m[0].length - name.length, end: m.index + m[0].length, label: 'ADDRESS', score: 0.6 });
-  }
-  for (const m of text.matchAll(PO_BOX)) found.push({ start: m.index, end: extend(text, m.index + m[0].length), label: 'ADDRESS', score: 0.85 });
+  if (PO_BOX_HINT.test(text)) for (const m of text.matchAll(PO_BOX)) found.push({ start: m.index, end: extend(text, m.index + m[0].length), label: 'ADDRESS', score: 0.85 });
   return found;
 }

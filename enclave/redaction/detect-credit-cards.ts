@@ -48,6 +48,7 @@ export function hasIssuerPrefix(digits: string): boolean {
 
 export function detectCreditCards(text: string): Candidate[] {
   const found: Candidate[] = [];
+  if (!/\d{3}/.test(text)) return found;
   for (const m of text.matchAll(CANDIDATE)) {
     const start = m.index;
     const value = m[0];

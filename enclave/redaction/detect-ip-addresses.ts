@@ -37,7 +37,7 @@ export function isValidIpv6(value: string): boolean {
 
 export function detectIpAddresses(text: string): Candidate[] {
   const found: Candidate[] = [];
-  for (const m of text.matchAll(V4)) {
+  if (text.includes('.')) for (const m of text.matchAll(V4)) {
     const start = m.index;
     const end = start + m[0].length;
     if (isWordChar(text, start - 1) || text[start - 1] === '.' || isWordChar(text, end)) continue;

@@ -23,6 +23,7 @@ import {
   NAME_PARTICLES,
   ORG_SUFFIXES,
   PLACE_PREFIXES,
+  PLACE_SCORES,
   REGIONS,
   STREET_TYPES,
   isKnownName,
@@ -47,6 +48,12 @@ interface Token {
 }
 
 const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
+// Only words that start with a capital (not in the middle of "McDonald"): most of a text is
+// lower case and only matters to names through particles, which the gaps between capitals show.
+const CAP_TOKEN = /(?<![\p{L}\p{M}\p{N}'’_-])(?<![\p{L}\p{N}][.\/])[\p{Lu}\p{Lt}][\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
+const PARTICLE_GAP = /^ ([a-z]+)(?: ([a-z]+))? $/;
+const LOWER_NAME_HINT = /\b(?:name is|name was|named|called|call me|names are) \p{Ll}/u;
+const LOWER_NAME_INTRODUCED = /\b(?:name is|name was|named|called|call me|names are) (\p{Ll}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*)/gu;
 const KEEP_PERIOD = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'jr', 'sr', 'rev', 'fr', 'capt', 'col', 'gen', 'lt', 'sgt', 'gov', 'sen', 'rep', 'hon', 'det', 'atty', 'mx', 'co', 'inc', 'ltd', 'corp', 'mme', 'mlle', 'sra', 'srta']);
 const FUNCTION_WORDS = new Set('the a an at in on for from to with by of and or but if when my our your his her their this that as we i you he she they it dear hi hello hey thanks welcome via about'.split(' '));
 // Words that start a place name and rarely a person's ("Port Louis", "Lake Placid").
@@ -62,6 +69,7 @@ const PLACE_PHRASES: ReadonlySet<string> = new Set(['lives in', 'live in', 'livi
 const ORG_AFTER = new Set('office offices website site headquarters hq employees staff shares stock ceo cto cfo founder founders board branch branches subsidiary customers clients app platform team'.split(' '));
 // "Acme is a German multinational", "Acme, a startup"
 const ORG_DESCRIPTION = /^(?:,|[ \t]+(?:is|was|has been|became|remains))[ \t]+(?:a|an|the)[ \t]+(?:[\p{L}-]+[ \t]+){0,3}?(?:company|multinational|firm|startup|start-up|corporation|conglomerate|brand|bank|charity|nonprofit|non-profit|organisation|organization|retailer|manufacturer|provider|agency|consultancy|publisher|insurer|airline|carrier|vendor|supplier|employer|enterprise|business|chain|platform)\b/u;
+const ORG_DESCRIPTION_HINT = /^(?:,|[ \t]+(?:is|was|has|became|remains)[ \t])/;
 const ORG_PHRASES: ReadonlySet<string> = new Set(['works at', 'work at', 'working at', 'worked at', 'works for', 'work for', 'working for', 'worked for', 'employed by', 'employed at', 'employer is', 'company is', 'joined', 'ceo of', 'cto of', 'cfo of', 'founder of', 'founded', 'president of', 'director at', 'manager at', 'engineer at', 'customer of', 'subsidiary of', 'acquired by', 'partnership with', 'contract with', 'vendor', 'supplier', 'intern at', 'job at', 'position at', 'shares of', 'stock of', 'account at', 'account with']);
 
 /** Whether the last one, two or three words before a span are one of `phrases`. */
@@ -73,18 +81,38 @@ function endsWithPhrase(before: readonly string[], phrases: ReadonlySet<string>)
   return n >= 3 && phrases.has(`${before[n - 3]} ${before[n - 2]} ${before[n - 1]}`);
 }
 
-function tokenize(text: string): Token[] {
+function lowerToken(start: number, value: string): Token {
+  return { start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(value) && !COMMON_WORDS.has(value), last: false, known: false, common: true, place: false };
+}
+
+/** Capitalised words only, with the name particles that sit between two of them. */
+function tokenizeCapitals(text: string): Token[] {
+  const caps = tokenize(text, CAP_TOKEN);
   const tokens: Token[] = [];
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
+  for (let k = 0; k < caps.length; k++) {
+    const t = caps[k]!;
+    const next = caps[k + 1];
+    tokens.push(t);
+    if (!next || next.start - t.end > 14) continue;
+    const gap = PARTICLE_GAP.exec(text.slice(t.end, next.start));
+    if (!gap || !NAME_PARTICLES.has(gap[1]!) || (gap[2] !== undefined && !NAME_PARTICLES.has(gap[2]))) continue;
+    tokens.push(lowerToken(t.end + 1, gap[1]!));
+    if (gap[2] !== undefined) tokens.push(lowerToken(t.end + 2 + gap[1]!.length, gap[2]));
+  }
+  return tokens;
+}
+
+function tokenize(text: string, pattern: RegExp = TOKEN): Token[] {
+  const tokens: Token[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
     const raw = m[0];
     const start = m.index;
     const c0 = raw.charCodeAt(0);
     if ((c0 >= 97 && c0 <= 122) || (c0 >= 128 && raw[0] === raw[0]!.toLowerCase() && raw[0] !== raw[0]!.toUpperCase())) {
       // Lower-case words only matter as name particles ("van", "de") and lower-case given
       // names; skip the other look-ups. A trailing period is never part of them.
-      const value = raw.charCodeAt(raw.length - 1) === 46 ? raw.slice(0, -1) : raw;
-      tokens.push({ start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(value) && !COMMON_WORDS.has(value), last: false, known: false, common: true, place: false });
+      tokens.push(lowerToken(start, raw.charCodeAt(raw.length - 1) === 46 ? raw.slice(0, -1) : raw));
       continue;
     }
     let value = raw;
@@ -99,6 +127,9 @@ function tokenize(text: string): Token[] {
     const upper = core.length > 1 && core === core.toUpperCase() && core !== core.toLowerCase();
     const cap = !upper && /^\p{Lu}/u.test(core);
     const parts = folded.includes('-') ? folded.split('-') : undefined;
+    // Ordinary words ("The", "Please") are the commonest capitalised tokens; whether a census
+    // lists them only matters after a given name, where classifyRun asks again.
+    const common = COMMON_WORDS.has(folded) || DEMONYMS.has(folded);
     tokens.push({
       start,
       end: start + value.length,
@@ -110,8 +141,8 @@ function tokenize(text: string): Token[] {
       sentenceStart: isSentenceStart(text, start),
       first: FIRST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => FIRST_NAMES.has(p))),
       last: LAST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
-      known: isKnownName(folded) || (parts !== undefined && parts.every((p) => isKnownName(p))),
-      common: COMMON_WORDS.has(folded) || DEMONYMS.has(folded),
+      known: !common && (isKnownName(folded) || (parts !== undefined && parts.every((p) => isKnownName(p)))),
+      common,
       place: upper && core.length > 2 && (CITIES.has(folded) || COUNTRIES.has(folded) || REGIONS.has(folded)) && !COMMON_WORDS.has(folded),
     });
   }
@@ -128,11 +159,7 @@ function isSentenceStart(text: string, index: number): boolean {
 }
 
 function isPlaceKey(key: string): number {
-  if (COUNTRIES.has(key)) return 0.9;
-  if (REGIONS.has(key)) return 0.85;
-  if (MAJOR_CITIES.has(key)) return 0.8;
-  if (CITIES.has(key)) return 0.5;
-  return 0;
+  return PLACE_SCORES.get(key) ?? 0;
 }
 
 /** How confidently the words are a place on their own (0 when no gazetteer knows them). */
@@ -156,7 +183,9 @@ function personScore(words: readonly Token[]): number {
   if (n === 1) {
     const t = words[0]!;
     if (t.common) return 0;
-    let s = t.first ? 0.6 : t.last ? 0.45 : t.known ? 0.4 : 0.25;
+    // A capitalised word inside a sentence is a proper noun; when it is a census name and
+    // not word-like, a person is the likeliest reading.
+    let s = t.first ? 0.6 : t.last ? 0.55 : t.known ? (WORDISH.test(t.folded) ? 0.35 : 0.5) : 0.25;
     if (t.initial) s = 0.1;
     if (t.sentenceStart && !t.first) s -= 0.15;
     return s;
@@ -174,11 +203,15 @@ function personScore(words: readonly Token[]): number {
 }
 
 function isRunMember(t: Token): boolean {
-  return t.cap || t.initial || (t.upper && (t.first || t.last || t.place || ORG_SUFFIXES.has(t.folded.replace(/\.$/, ''))));
+  return t.cap || t.initial || (t.upper && (t.first || t.last || t.place || ORG_SUFFIXES.has(t.folded)));
 }
 
 export function detectNames(text: string): Candidate[] {
-  const tokens = tokenize(text);
+  // Text typed without capitals ("follow up with eva kleist") needs every word; other text
+  // only its capitalised words.
+  const firstLetter = /\p{L}/u.exec(text)?.[0];
+  const lowerCaseText = firstLetter !== undefined && firstLetter === firstLetter.toLowerCase() && firstLetter !== firstLetter.toUpperCase();
+  const tokens = lowerCaseText ? tokenize(text) : tokenizeCapitals(text);
   const found: Candidate[] = [];
   let i = 0;
   while (i < tokens.length) {
@@ -205,7 +238,8 @@ export function detectNames(text: string): Candidate[] {
     const coveredUntil = found.length > 0 ? found[found.length - 1]!.end : 0;
     while (i < tokens.length && tokens[i]!.start < coveredUntil) i++;
   }
-  lowerCaseNames(text, tokens, found);
+  if (lowerCaseText) lowerCaseNames(text, tokens, found);
+  else if (LOWER_NAME_HINT.test(text)) introducedLowerCaseNames(text, found);
   capitalisedPlaces(text, tokens, found);
   promoteEnumerations(text, found);
   return found;
@@ -216,8 +250,8 @@ function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candid
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
     if (!t.upper || t.place || t.common || t.first || t.last || t.folded.length < 3) continue;
-    if (found.some((f) => f.start <= t.start && t.start < f.end)) continue;
     if (!endsWithPhrase(wordsBefore(text, t.start, 3), PLACE_PHRASES)) continue;
+    if (found.some((f) => f.start <= t.start && t.start < f.end)) continue;
     let end = t.end;
     const next = tokens[k + 1];
     if (next && next.upper && !next.common && text.slice(t.end, next.start) === ' ') end = next.end;
@@ -225,7 +259,18 @@ function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candid
   }
 }
 
+/** In capitalised text: "my name is vitoria", a lower-case word that a name phrase introduces. */
+function introducedLowerCaseNames(text: string, found: Candidate[]): void {
+  for (const m of text.matchAll(LOWER_NAME_INTRODUCED)) {
+    const word = m[1]!;
+    if (word.length <= 2 || COMMON_WORDS.has(word) || /[\p{L}\p{N}]/u.test(text[m.index + m[0].length] ?? '')) continue;
+    const start = m.index + m[0].length - word.length;
+    found.push({ start, end: start + word.length, label: 'PERSON', score: isKnownName(fold(word)) ? 0.7 : 0.55 });
+  }
+}
+
 const NAME_INTRO: ReadonlySet<string> = new Set(['name is', 'name was', 'named', 'called', 'call me', 'names are']);
+const INTRO_LAST: ReadonlySet<string> = new Set(['is', 'was', 'named', 'called', 'me', 'are']);
 
 /**
  * "eva kleist": a known given name and a known surname, both in lower case, neither a word;
@@ -234,7 +279,7 @@ const NAME_INTRO: ReadonlySet<string> = new Set(['name is', 'name was', 'named',
 function lowerCaseNames(text: string, tokens: readonly Token[], found: Candidate[]): void {
   for (let k = 0; k < tokens.length; k++) {
     const a = tokens[k]!;
-    if (!a.cap && !a.upper && k >= 2 && !COMMON_WORDS.has(a.folded) && a.folded.length > 2) {
+    if (!a.cap && !a.upper && k >= 2 && INTRO_LAST.has(tokens[k - 1]!.folded) && !COMMON_WORDS.has(a.folded) && a.folded.length > 2) {
       const p1 = tokens[k - 1]!.folded;
       const p2 = `${tokens[k - 2]!.folded} ${p1}`;
       if ((NAME_INTRO.has(p1) || NAME_INTRO.has(p2)) && text.slice(tokens[k - 1]!.end, a.start) === ' ') {
@@ -281,18 +326,28 @@ function promoteEnumerations(text: string, found: Candidate[]): void {
 
 /** Multi-word places inside a run ("Czech Republic", "New York"), longest first. */
 function claimPlaces(run: readonly Token[], found: Candidate[]): boolean[] {
-  const claimed = run.map(() => false);
-  for (let k = 0; k < run.length; k++) {
-    for (let len = Math.min(4, run.length - k); len >= 2; len--) {
-      const words = run.slice(k, k + len);
-      const key = words.map((t) => t.folded).join(' ');
-      const score = COUNTRIES.has(key) ? 0.9 : REGIONS.has(key) ? 0.85 : MAJOR_CITIES.has(key) ? 0.8 : CITIES.has(key) && words.some((t) => !t.common) ? 0.6 : 0;
-      if (score === 0) continue;
-      found.push({ start: words[0]!.start, end: words[len - 1]!.end, label: 'LOCATION', score });
-      for (let c = k; c < k + len; c++) claimed[c] = true;
-      k += len - 1;
-      break;
+  const claimed: boolean[] = new Array<boolean>(run.length).fill(false);
+  if (run.length < 2) return claimed;
+  for (let k = 0; k + 1 < run.length; k++) {
+    let key = run[k]!.folded;
+    let anyUncommon = !run[k]!.common;
+    let bestLen = 0;
+    let bestScore = 0;
+    for (let len = 2; len <= 4 && k + len <= run.length; len++) {
+      const t = run[k + len - 1]!;
+      key = `${key} ${t.folded}`;
+      anyUncommon ||= !t.common;
+      const known = PLACE_SCORES.get(key) ?? 0;
+      const score = known > 0.5 ? known : known > 0 && anyUncommon ? 0.6 : 0;
+      if (score > 0) {
+        bestLen = len;
+        bestScore = score;
+      }
     }
+    if (bestLen === 0) continue;
+    found.push({ start: run[k]!.start, end: run[k + bestLen - 1]!.end, label: 'LOCATION', score: bestScore });
+    for (let c = k; c < k + bestLen; c++) claimed[c] = true;
+    k += bestLen - 1;
   }
   return claimed;
 }
@@ -302,13 +357,13 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
   let from = 0;
   for (let k = 0; k < run.length; k++) {
     const t = run[k]!;
-    const suffix = ORG_SUFFIXES.has(t.folded.replace(/\.$/, ''));
+    const suffix = ORG_SUFFIXES.has(t.folded);
     if (!suffix || k === from) continue;
     let s = from;
-    while (s < k && (FUNCTION_WORDS.has(run[s]!.folded) || run[s]!.text.endsWith('.') && HONORIFICS.has(run[s]!.folded.replace(/\.$/, '')))) s++;
+    while (s < k && (FUNCTION_WORDS.has(run[s]!.folded) || run[s]!.text.endsWith('.') && HONORIFICS.has(run[s]!.folded))) s++;
     if (s >= k) continue;
     let e = k;
-    while (e + 1 < run.length && ORG_SUFFIXES.has(run[e + 1]!.folded.replace(/\.$/, ''))) e++;
+    while (e + 1 < run.length && ORG_SUFFIXES.has(run[e + 1]!.folded)) e++;
     let end = run[e]!.end;
     // "University of Oslo", "Bank of America"
     const of = /^ of (?:the )?((?:\p{Lu}[\p{L}\p{M}'’\-]*)(?: \p{Lu}[\p{L}\p{M}'’\-]*){0,3})/u.exec(text.slice(end, end + 80));
@@ -346,7 +401,7 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
       flush();
       continue;
     }
-    const bare = t.folded.replace(/\.$/, '');
+    const bare = t.folded;
     if (HONORIFICS.has(bare) && (t.cap || t.upper) && k + 1 < run.length) {
       flush();
       honorific = true;
@@ -357,7 +412,7 @@ function classifyRun(text: string, run: readonly Token[], found: Candidate[]): v
     // "Mrs. Baker": after an honorific even an ordinary word is a name.
     const afterHonorific = honorific && piece.length === 0;
     // "Tom Hill": an ordinary word that is also a census surname, right after a given name.
-    const surnameAfterFirst = t.known && k > from && run[k - 1]!.first && !run[k - 1]!.common;
+    const surnameAfterFirst = t.common && k > from && run[k - 1]!.first && !run[k - 1]!.common && isKnownName(t.folded);
     if (t.common && !placePrefix && !afterHonorific && !surnameAfterFirst && !((t.first || t.last) && neighbourName) && !NAME_PARTICLES.has(t.text)) {
       flush();
       continue;
@@ -380,20 +435,23 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
     return;
   }
 
+  // Part of a dotted or slashed identifier (com.example.Foo, Foo.java, src/Main): code, not a name.
+  if ((text[end] === '.' || text[end] === '/') && /[\p{L}\p{N}]/u.test(text[end + 1] ?? '')) return;
   const before = wordsBefore(text, start, 3);
   const after = wordsAfter(text, end, 2);
   const prev = before[before.length - 1] ?? '';
   // A speaker at the start of a line in a dialogue or transcript: "Nadia: Who are you?"
-  const speaker = words.length <= 3 && !words.some((t) => WORDISH.test(t.folded)) && text[end] === ':' && text[end + 1] !== '/' && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
-  const personCue = honorific || speaker || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
+  const speaker = text[end] === ':' && text[end + 1] !== '/' && words.length <= 3 && !words.some((t) => WORDISH.test(t.folded)) && /(?:^|\n)[ \t>*-]*$/.test(text.slice(Math.max(0, start - 8), start));
+  const fromAfter = (after[0] === 'is' || after[0] === 'was') && after[1] === 'from';
+  const personCue = honorific || speaker || fromAfter || PERSON_BEFORE.has(prev) || endsWithPhrase(before, PERSON_PHRASES) || PERSON_AFTER.has(after[0] ?? '');
   const strongPlaceCue = endsWithPhrase(before, PLACE_PHRASES);
-  const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0;
-  const possessive = /^['’]s\b/.test(text.slice(end, end + 3));
+  const placeCue = strongPlaceCue || PLACE_BEFORE.has(prev) || (text[end] === ',' && /^,\s*(?:\p{Lu})/u.test(text.slice(end, end + 3)) && placeScore(nextWords(text, end)) > 0);
+  const possessive = (text[end] === "'" || text[end] === '’') && /^['’]s\b/.test(text.slice(end, end + 3));
   const orgCue =
     endsWithPhrase(before, ORG_PHRASES) ||
     (ORG_AFTER.has(after[0] === 's' ? (after[1] ?? '') : (after[0] ?? '')) && !possessive) ||
     (possessive && ORG_AFTER.has(after[1] ?? '')) ||
-    ORG_DESCRIPTION.test(text.slice(end, end + 80));
+    (ORG_DESCRIPTION_HINT.test(text.slice(end, end + 12)) && ORG_DESCRIPTION.test(text.slice(end, end + 80)));
   // "MysticWeb", "PayPal": an inner capital is a brand's spelling, not a name's (McCoy, DeShawn).
   // Identifiers in code and logs (OrderService, NullPointerException) have more humps or a code word at the end.
   const humps = words.length === 1 ? /^(\p{Lu}\p{Ll}+)(\p{Lu}\p{Ll}+)$/u.exec(words[0]!.text) : null;
@@ -411,7 +469,10 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   if (honorific) {
     person = Math.max(person, 0.5) + 0.4;
     place = 0;
-  } else if (personCue) person += 0.3;
+  } else if (personCue) {
+    // The cue says what the sentence start could not ("Mehrudin shouted", "ms. Quinzia").
+    person += words.length === 1 && words[0]!.sentenceStart && !words[0]!.first ? 0.45 : 0.3;
+  }
   if (place > 0) {
     if (strongPlaceCue) place += 0.3;
     else if (placeCue) place += 0.2;
@@ -434,6 +495,8 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
     person = 0;
     org = 0;
   }
+  // In a log line ("INFO Started Jetty"), a lone census word is a component, not a person.
+  if (words.length === 1 && !honorific && !personCue && isLogLine(text, start)) person = Math.min(person, 0.3);
   // "the Packager", "a Director": a lone word after an article is a title or a thing.
   if (words.length === 1 && (prev === 'the' || prev === 'a' || prev === 'an') && !honorific) person = Math.min(person, 0.3);
   // A lone capitalised word of a sentence that is no known name is just a sentence start.
@@ -441,7 +504,7 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
 
   // "Leokadia Trail", "Eriksson Bridge": a street name without its number (not "Tom Hill").
   const lastWord = words[words.length - 1]!;
-  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded.replace(/\.$/, '')) && !honorific && !(words[0]!.first && (lastWord.last || lastWord.known))) {
+  if (words.length >= 2 && STREET_TYPES.has(lastWord.folded) && !honorific && !(words[0]!.first && (lastWord.last || isKnownName(lastWord.folded)))) {
     found.push({ start, end, label: 'ADDRESS', score: placeCue ? 0.65 : 0.55 });
     return;
   }
@@ -449,6 +512,23 @@ function scorePiece(text: string, words: readonly Token[], honorific: boolean, f
   if (best <= 0) return;
   const label = best === person ? 'PERSON' : best === place ? 'LOCATION' : 'ORGANIZATION';
   found.push({ start, end, label, score: Math.min(1, best) });
+}
+
+const LOG_LINE = /^[ \t]*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}|.*\b(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b)/;
+
+/** Whether the line holding `index` looks like a log line (timestamp first, or a log level). */
+let logCacheText = '';
+let logCacheFrom = -1;
+let logCacheResult = false;
+function isLogLine(text: string, index: number): boolean {
+  const from = text.lastIndexOf('\n', index - 1) + 1;
+  if (text === logCacheText && from === logCacheFrom) return logCacheResult;
+  let to = text.indexOf('\n', index);
+  if (to < 0) to = text.length;
+  logCacheText = text;
+  logCacheFrom = from;
+  logCacheResult = LOG_LINE.test(text.slice(from, Math.min(to, from + 400)));
+  return logCacheResult;
 }
 
 function nextWords(text: string, end: number): Token[] {

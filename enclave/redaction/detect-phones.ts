@@ -22,6 +22,7 @@ const NEGATIVE = new Set(['license', 'licence', 'passport', 'permit', 'plate', '
 
 export function detectPhones(text: string): Candidate[] {
   const found: Candidate[] = [];
+  if (!/\d\d/.test(text)) return found;
   for (const m of text.matchAll(CANDIDATE)) {
     let start = m.index;
     let value = m[0].replace(/[\s.\-/(]+$/, '');

@@ -133,3 +133,10 @@ describe('IP_ADDRESS', () => {
     expect(detectIpAddresses('upgrade to version 1.2.3.4')[0]!.score).toBeLessThan(0.5);
   });
 });
+
+describe('EMAIL edges', () => {
+  it('trims punctuation around an address and rejects a bare at sign or a dot before the at', () => {
+    const text = '(mail: "bo@example.org"). Or: x @ y, a@b, dot.@example.com';
+    expect(values(text, detectEmails(text))).toEqual(['bo@example.org']);
+  });
+});

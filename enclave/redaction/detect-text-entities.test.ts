@@ -112,6 +112,9 @@ describe('cues that generalise', () => {
       ['maria gonzalez', 'PERSON'],
     ]);
   });
+  it('finds a lower-case name that a name phrase introduces in capitalised text', () => {
+    expect(names('Hello. My name is zorblatt, thanks.')).toEqual([['zorblatt', 'PERSON']]);
+  });
   it('does not read a title after an article as a name', () => {
     expect(names('Ana Lima, the Packager, said hello.')).toEqual([['Ana Lima', 'PERSON']]);
   });
@@ -146,5 +149,33 @@ describe('places after strong place phrases', () => {
   it('continues an address over quoted e-mail lines and a building number', () => {
     const text = '> 31 ul. Słowicza 10\n> Apt. 36\n> Wrocław';
     expect(labelled(text, detectAddresses(text)).map(([v]) => v)).toEqual(['31 ul. Słowicza 10\n> Apt. 36\n> Wrocław']);
+  });
+});
+
+describe('sentence starts and log lines', () => {
+  it('lets a person cue outweigh the sentence start', () => {
+    const text = 'Mehrudin shouted at the guard. Yolanthe is from the north.';
+    expect(labelled(text, detectNames(text)).map(([v, l]) => `${v}:${l}`)).toEqual(['Mehrudin:PERSON', 'Yolanthe:PERSON']);
+  });
+  it('does not read a census word in a log line as a person', () => {
+    const text = '[12:00:01] worker 3 picked up Jetty task';
+    expect(labelled(text, detectNames(text))).toEqual([]);
+  });
+});
+
+describe('code', () => {
+  it('does not read class names in stack traces or paths as names', () => {
+    const text = '    at com.example.Foo.bar(Foo.java:42)\n    see src/Main/Handler.ts';
+    expect(labelled(text, detectNames(text))).toEqual([]);
+  });
+});
+
+describe('general prose', () => {
+  it('reads continents as places and does not take a small-town homonym without a place word', () => {
+    const text = 'The Federal Reserve raised rates. Markets in Europe and Asia fell.';
+    expect(labelled(text, detectNames(text))).toEqual([
+      ['Europe', 'LOCATION'],
+      ['Asia', 'LOCATION'],
+    ]);
   });
 });

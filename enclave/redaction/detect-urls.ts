@@ -39,7 +39,7 @@ function trimUrl(value: string): string {
 }
 
 export function detectUrls(text: string): Candidate[] {
-  if (!text.includes('.')) return [];
+  if (!/[\p{L}\p{N}]\.[\p{L}]/u.test(text)) return [];
   const found: Candidate[] = [];
   const taken: [number, number][] = [];
   const add = (start: number, raw: string, score: number) => {

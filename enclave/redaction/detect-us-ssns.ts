@@ -22,6 +22,7 @@ export function isValidUsSsn(value: string): boolean {
 
 export function detectUsSsns(text: string): Candidate[] {
   const found: Candidate[] = [];
+  if (!/\d{3}/.test(text)) return found;
   for (const m of text.matchAll(CANDIDATE)) {
     const start = m.index;
     const end = start + m[0].length;

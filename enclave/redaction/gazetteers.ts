@@ -9,10 +9,15 @@
  * plus the short closed lists below (honorifics, street and unit words, company suffixes, US
  * states), written from general knowledge. None of it comes from any benchmark.
  */
+import { createRequire } from 'node:module';
 import nlp from 'compromise';
-import humanNames from 'humannames' with { type: 'json' };
-import citiesList from 'cities-list' with { type: 'json' };
 import { fold } from './text-context.ts';
+
+// The two word-list packages are JSON; Node's own loader reads them in ~50 ms where a
+// TypeScript loader's JSON-to-module transform is several times slower.
+const requirePackage = createRequire(import.meta.url);
+const humanNames = requirePackage('humannames') as Record<string, number>;
+const citiesList = requirePackage('cities-list') as Record<string, number>;
 
 const words = (s: string): string[] => s.trim().split(/\s+/);
 const foldedSet = (list: Iterable<string>): Set<string> => new Set(Array.from(list, (w) => fold(w)));
@@ -40,16 +45,17 @@ export const FIRST_NAMES: ReadonlySet<string> = tagged('MaleName', 'FemaleName',
 export const LAST_NAMES: ReadonlySet<string> = tagged('LastName');
 
 // Lower-cased once at load, so a look-up is one hash probe with no string building.
-const HUMAN_NAMES: ReadonlySet<string> = new Set(Object.keys(humanNames as unknown as Record<string, number>).map((k) => k.toLowerCase()));
+const HUMAN_NAMES: ReadonlySet<string> = new Set(Object.keys(humanNames).map((k) => k.toLowerCase()));
 /** Any of ~200k census names (given or family). Broad: check COMMON_WORDS too. */
 export function isKnownName(folded: string): boolean {
-  return folded.length >= 2 && (HUMAN_NAMES.has(folded) || FIRST_NAMES.has(folded) || LAST_NAMES.has(folded));
+  // The small sets first: a probe into the 200k-entry set is a likely cache miss.
+  return folded.length >= 2 && (FIRST_NAMES.has(folded) || LAST_NAMES.has(folded) || HUMAN_NAMES.has(folded));
 }
 
 /** Capital and major cities (compromise) — confident on their own. */
 export const MAJOR_CITIES: ReadonlySet<string> = tagged('City');
 /** ~79k towns and cities; needs context or a second cue. */
-export const CITIES: ReadonlySet<string> = new Set([...Object.keys(citiesList as unknown as Record<string, number>).map(fold), ...MAJOR_CITIES]);
+export const CITIES: ReadonlySet<string> = new Set([...Object.keys(citiesList).map(fold), ...MAJOR_CITIES]);
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 const isoCountries: string[] = [];
@@ -83,8 +89,9 @@ export const US_STATES: ReadonlyMap<string, string> = new Map(
     .split('|')
     .map((pair) => [pair.slice(0, 2), pair.slice(3)] as [string, string]),
 );
-/** States, provinces and regions (compromise) and US state names. */
-export const REGIONS: ReadonlySet<string> = new Set([...tagged('Region'), ...foldedSet(US_STATES.values())]);
+const WORLD_REGIONS = 'Europe|Asia|Africa|North America|South America|Latin America|Central America|Antarctica|Oceania|Australasia|Eurasia|Middle East|Near East|Far East|Scandinavia|Balkans|Caribbean|Mediterranean|Baltics|Benelux|Siberia|Patagonia|Sahara|Southeast Asia|East Asia|South Asia|Central Asia|Western Europe|Eastern Europe|Northern Europe|Southern Europe|Central Europe|West Africa|East Africa|North Africa|Southern Africa|Sub-Saharan Africa|New England|Midwest|Pacific Northwest|Silicon Valley|Bay Area';
+/** States, provinces and regions (compromise), US state names, continents and world regions. */
+export const REGIONS: ReadonlySet<string> = new Set([...tagged('Region'), ...foldedSet(US_STATES.values()), ...foldedSet(WORLD_REGIONS.split('|'))]);
 /** Well-known organisations (compromise). */
 export const KNOWN_ORGANIZATIONS: ReadonlySet<string> = tagged('Organization', 'SportsTeam');
 export const DEMONYMS: ReadonlySet<string> = tagged('Demonym');
@@ -170,3 +177,17 @@ const EXTRA_COMMON = words(
 );
 /** Ordinary words: never a name or a place on their own, however a gazetteer lists them. */
 export const COMMON_WORDS: ReadonlySet<string> = new Set([...compromiseCommon, ...EXTRA_COMMON]);
+
+/**
+ * One look-up for "is this a place, and how sure": country 0.9, state or region 0.85, major
+ * city 0.8, any other town 0.45 (below the default threshold: it needs a place word).
+ */
+export const PLACE_SCORES: ReadonlyMap<string, number> = (() => {
+  const scores = new Map<string, number>();
+  // A town no bigger list knows is a place only with a place word near it ("in", "lives in").
+  for (const c of CITIES) scores.set(c, 0.45);
+  for (const c of MAJOR_CITIES) scores.set(c, 0.8);
+  for (const r of REGIONS) scores.set(r, 0.85);
+  for (const c of COUNTRIES) scores.set(c, 0.9);
+  return scores;
+})();

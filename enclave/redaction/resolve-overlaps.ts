@@ -2,16 +2,29 @@
  * Overlap resolution: of spans that overlap, the one with the higher score wins, then the
  * longer one, then the earlier one. An address outranks what it contains (a street named after
  * a person, the city and country on its last lines). The result is sorted and non-overlapping.
+ *
+ * Linear in the covered length (a bitmap of taken positions), so a long document with many
+ * spans does not go quadratic.
  */
 import type { Candidate, PiiSpan } from './types.ts';
 
 export function resolveOverlaps(candidates: readonly Candidate[]): PiiSpan[] {
-  const ranked = [...candidates]
-    .filter((c) => c.end > c.start)
-    .sort((a, b) => rank(b) - rank(a) || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  if (candidates.length === 0) return [];
+  const ranked = candidates.filter((c) => c.end > c.start).sort((a, b) => rank(b) - rank(a) || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  let limit = 0;
+  for (const c of ranked) if (c.end > limit) limit = c.end;
+  const taken = new Uint8Array(limit);
   const kept: PiiSpan[] = [];
   for (const c of ranked) {
-    if (kept.some((k) => c.start < k.end && c.end > k.start)) continue;
+    let free = true;
+    for (let i = c.start; i < c.end; i++) {
+      if (taken[i]) {
+        free = false;
+        break;
+      }
+    }
+    if (!free) continue;
+    taken.fill(1, c.start, c.end);
     kept.push({ start: c.start, end: c.end, label: c.label, score: Math.round(c.score * 100) / 100 });
   }
   return kept.sort((a, b) => a.start - b.start);

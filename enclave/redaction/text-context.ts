@@ -10,26 +10,53 @@ export function fold(word: string): string {
   // Only pay for normalisation when the word is not plain ASCII.
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(word)) return word.toLowerCase();
-  return word.normalize('NFD').replace(MARKS, '').replace(/ß/g, 'ss').replace(/ł/g, 'l').replace(/ø/g, 'o').replace(/đ/g, 'd').toLowerCase();
+  // Lower-case first, so "Ł" and "Ø" meet the same replacements as "ł" and "ø".
+  return word.toLowerCase().normalize('NFD').replace(MARKS, '').replace(/ß/g, 'ss').replace(/ł/g, 'l').replace(/ø/g, 'o').replace(/đ/g, 'd').replace(/æ/g, 'ae');
 }
 
-const WORD = /[\p{L}\p{M}\p{N}]+(?:['’][\p{L}]+)?/gu;
+const NON_ASCII_WORD_CHAR = /[\p{L}\p{M}\p{N}]/u;
+
+/** A letter, mark or digit (the characters context words are made of). */
+function isContextChar(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  return NON_ASCII_WORD_CHAR.test(text[i]!);
+}
+
+const isApostrophe = (text: string, i: number) => text[i] === "'" || text[i] === '’';
 
 /** Up to `count` lower-cased words ending before `index`, nearest last, within 60 characters. */
 export function wordsBefore(text: string, index: number, count: number): string[] {
   const from = Math.max(0, index - 60);
-  const words = text.slice(from, index).match(WORD) ?? [];
-  // A word cut by the window's edge is not a word of the context.
-  if (from > 0 && words.length > 0 && /[\p{L}\p{N}]/u.test(text[from - 1] ?? '')) words.shift();
-  return words.slice(-count).map((w) => w.toLowerCase());
+  const words: string[] = [];
+  let i = index - 1;
+  while (i >= from && words.length < count) {
+    while (i >= from && !isContextChar(text, i)) i--;
+    if (i < from) break;
+    const end = i + 1;
+    // Letters with at most one inner apostrophe ("don't", "o'neil").
+    while (i >= from && (isContextChar(text, i) || (isApostrophe(text, i) && i > from && isContextChar(text, i - 1)))) i--;
+    // A word cut by the window's edge is not a word of the context.
+    if (i < from && from > 0 && isContextChar(text, from - 1)) break;
+    words.push(text.slice(i + 1, end).toLowerCase());
+  }
+  return words.reverse();
 }
 
 /** Up to `count` lower-cased words starting after `index`, within 60 characters. */
 export function wordsAfter(text: string, index: number, count: number): string[] {
   const to = Math.min(text.length, index + 60);
-  const words = text.slice(index, to).match(WORD) ?? [];
-  if (to < text.length && words.length > 0 && /[\p{L}\p{N}]/u.test(text[to] ?? '')) words.pop();
-  return words.slice(0, count).map((w) => w.toLowerCase());
+  const words: string[] = [];
+  let i = index;
+  while (i < to && words.length < count) {
+    while (i < to && !isContextChar(text, i)) i++;
+    if (i >= to) break;
+    const start = i;
+    while (i < to && (isContextChar(text, i) || (isApostrophe(text, i) && i + 1 < to && isContextChar(text, i + 1)))) i++;
+    if (i >= to && to < text.length && isContextChar(text, to)) break;
+    words.push(text.slice(start, i).toLowerCase());
+  }
+  return words;
 }
 
 /** True when one of `cues` is among the `count` words on either side of [start, end). */

@@ -21,6 +21,14 @@ describe('vault', () => {
     }
   });
 
+  it('has no public method that lists every value besides exportVault', () => {
+    const vault = createVault();
+    vault.placeholderFor('PERSON', 'Ana Lima');
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(vault));
+    expect(methods.sort()).toEqual(['constructor', 'labels', 'lookup', 'placeholderFor', 'size', 'toJSON', 'toString'].sort());
+    expect(Object.keys(vault)).toEqual([]);
+  });
+
   it('round-trips through its explicit export and keeps numbering after import', () => {
     const vault = createVault();
     vault.placeholderFor('PERSON', 'Ana Lima');

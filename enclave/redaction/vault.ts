@@ -20,6 +20,10 @@ export interface VaultExport {
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+// Module-private keys: the only ways to read every value out, or to rebuild a vault, are
+// exportVault and importVault below.
+const ENTRIES = Symbol('vault.entries');
+const FROM_ENTRIES = Symbol('vault.fromEntries');
 
 export class Vault {
   readonly #byPlaceholder = new Map<string, VaultEntry>();
@@ -59,8 +63,7 @@ export class Vault {
     this.#byValue.set(`${entry.label}\u0000${entry.value}`, entry.placeholder);
   }
 
-  /** @internal used by importVault */
-  static fromEntries(entries: readonly VaultEntry[]): Vault {
+  static [FROM_ENTRIES](entries: readonly VaultEntry[]): Vault {
     const vault = new Vault();
     for (const e of entries) {
       vault.#add(e);
@@ -70,8 +73,7 @@ export class Vault {
     return vault;
   }
 
-  /** @internal used by exportVault */
-  entries(): VaultEntry[] {
+  [ENTRIES](): VaultEntry[] {
     return [...this.#byPlaceholder.values()];
   }
 
@@ -94,7 +96,7 @@ export function createVault(): Vault {
 
 /** Every entry, as plain data for sealing. Never log the result. */
 export function exportVault(vault: Vault): VaultExport {
-  return { v: 1, entries: vault.entries().map((e) => ({ ...e })) };
+  return { v: 1, entries: vault[ENTRIES]().map((e) => ({ ...e })) };
 }
 
 /** A vault from an export (after unsealing); the shape is checked strictly. */
@@ -121,5 +123,5 @@ export function importVault(data: unknown): Vault {
     }
   });
   if (issues.length > 0) throw new InvalidVaultError(issues);
-  return Vault.fromEntries(valid);
+  return Vault[FROM_ENTRIES](valid);
 }

@@ -5,7 +5,7 @@
  * in the same run. Targets are compared on the median, which shrugs off a noisy neighbour.
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { getPriority, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
@@ -91,7 +91,7 @@ export const benchmark: Benchmark = {
       `with the signatures spread over the thread pool its wall time can be lower on an idle machine. ` +
       `Cold is ${fixed(ratio, 1)}× faster than evervault (median against median). ` +
       `One-minute load average ${fixed(loadBefore, 1)} before and ${fixed(loadavg()[0]!, 1)} after the run ` +
-      `(${machineInfo().cores} cores): other work on the machine inflates the means and tails first.`;
+      `(${machineInfo().cores} cores), process nice value ${getPriority()}: other work on the machine inflates the means and tails first.`;
     return {
       name: 'attestation',
       ranAt: new Date().toISOString(),
@@ -102,7 +102,7 @@ export const benchmark: Benchmark = {
         target('cold speed-up over evervault (p50)', Number(ratio.toFixed(1)), '×', '>=', 8, '≥ 8×'),
       ],
       markdown,
-      data: { decode, cold, warm, simulatedWarm: simWarm, evervault, speedup: ratio, coldCpuUs, loadAverage: { before: loadBefore, after: loadavg()[0] } },
+      data: { decode, cold, warm, simulatedWarm: simWarm, evervault, speedup: ratio, coldCpuUs, loadAverage: { before: loadBefore, after: loadavg()[0] }, nice: getPriority() },
     };
   },
 };

@@ -28,6 +28,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   'sealed-store': async () => (await import('./sealed-store.ts')).benchmark,
   // keys (enclave/kms, scripts/dev-kms)
   keys: async () => (await import('./keys.ts')).benchmark,
+  // egress (host/egress, enclave/egress)
+  egress: async () => (await import('./egress.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {

@@ -121,19 +121,25 @@ export const benchmark: Benchmark = {
     // Wall-clock time on a shared machine counts other processes' turns too; CPU time of this
     // process (user + system, all its threads, so GC helpers count against us) is what one core
     // spends. Both are reported; the targets use CPU time.
+    // Each pass over all sentences is timed on its own; the median pass is the figure (a shared
+    // machine inflates some passes, never deflates one), the best pass is reported beside it.
     let passes = 0;
     const startedAt = process.hrtime.bigint();
-    const cpuStart = process.cpuUsage();
     let elapsed = 0;
-    while (elapsed < 3 || passes < 3) {
+    const passCpu: number[] = [];
+    while (elapsed < 3 || passes < 5) {
+      const c = process.cpuUsage();
       for (const t of texts) endToEnd(t);
+      const d = process.cpuUsage(c);
+      passCpu.push((d.user + d.system) / 1e6);
       passes += 1;
       elapsed = Number(process.hrtime.bigint() - startedAt) / 1e9;
     }
-    const cpu = process.cpuUsage(cpuStart);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    passCpu.sort((a, b) => a - b);
+    const medianPass = passCpu[Math.floor(passCpu.length / 2)]!;
     const mbPerSecondWall = (bytes * passes) / 1e6 / elapsed;
-    const mbPerSecond = (bytes * passes) / 1e6 / cpuSeconds;
+    const mbPerSecond = bytes / 1e6 / medianPass;
+    const mbPerSecondBest = bytes / 1e6 / passCpu[0]!;
 
     // 2 KB prompts: consecutive records joined until the prompt reaches 2,048 bytes.
     const prompts: string[] = [];
@@ -187,7 +193,7 @@ export const benchmark: Benchmark = {
       markdownTable(['type', 'gold', 'detected', 'precision', 'recall', 'F2'], rows),
       '',
       `Speed, detect + placeholder redaction on one thread, ${fixed(bytes / 1024, 0)} KiB × ${passes} passes: ` +
-        `${fixed(mbPerSecond)} MB/s per CPU-second (${fixed(mbPerSecondWall)} MB/s wall clock; load average when run: ${loadavg()[0]!.toFixed(1)} on ${machineInfo().cores} cores). ` +
+        `${fixed(mbPerSecond)} MB/s per CPU-second in the median pass (best pass ${fixed(mbPerSecondBest)} MB/s; ${fixed(mbPerSecondWall)} MB/s wall clock over all passes; load average when run: ${loadavg()[0]!.toFixed(1)} on ${machineInfo().cores} cores). ` +
         `2 KB prompts (${prompts.length} prompts × 5 rounds, each sample the mean of 10 runs): CPU p50 ${fixed(p50Ms, 3)} ms, p90 ${fixed(latency.p90Us / 1000, 3)} ms; ` +
         `wall clock p50 ${fixed(latencyWall.p50Us / 1000, 3)} ms, p90 ${fixed(latencyWall.p90Us / 1000, 3)} ms.`,
     ].join('\n');
@@ -207,6 +213,7 @@ export const benchmark: Benchmark = {
         anyPii: { ...any, ...a },
         presidio: PRESIDIO,
         throughputMBpsCpu: mbPerSecond,
+        throughputMBpsCpuBestPass: mbPerSecondBest,
         throughputMBpsWall: mbPerSecondWall,
         loadAverage: loadavg()[0],
         prompt2kbCpu: { prompts: prompts.length, ...latency },

@@ -19,7 +19,7 @@ export class StackAlreadyRunningError extends StackError {
 
 export class SocketPathTooLongError extends StackError {
   constructor({ length }: { length: number }) {
-    super('ERR_STACK_SOCKET_PATH_TOO_LONG', `the enclave socket path is ${length} bytes; Unix sockets allow 107: choose a shorter --data-dir`, {
+    super('ERR_STACK_SOCKET_PATH_TOO_LONG', `a socket path under the data directory is ${length} bytes; Unix sockets allow 107: choose a shorter --data-dir`, {
       category: 'configuration',
     });
   }

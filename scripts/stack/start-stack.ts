@@ -1,16 +1,25 @@
 /**
- * The local stack behind `cloister up` (DESIGN §9, the parts that exist so far): the enclave
- * and the host as separate processes joined by a Unix socket under the data directory, the
- * enclave in its own network namespace where the OS allows it.
+ * The local stack behind `cloister up` (DESIGN §9, the parts that exist so far): the dev KMS,
+ * the host and the enclave as separate processes joined by Unix sockets under the data
+ * directory, the enclave in its own network namespace where the OS allows it.
+ *
+ * Order: dev KMS → the stack's KMS key (policy pinning this build's PCR0) → the sealed demo
+ * collection → host (HTTP API and the host-services channel) → enclave (root key from KMS with
+ * attestation, sealed audit log, demo collection opened) → `ready`.
  *
  * Data directory (default `.cloister/`):
- *   dev-pki.json   the development attestation PKI, private keys included (mode 0600; a
- *                  development stand-in for AWS's, nothing else trusts it)
- *   trust.json     what a client pins: `{rootPem, pcrs: {0, 1, 2}, policyDigest}`
- *   enclave.sock   the channel between host and enclave, removed on shutdown
+ *   dev-pki.json        the development attestation PKI, private keys included (mode 0600; a
+ *                       development stand-in for AWS's, nothing else trusts it)
+ *   trust.json          what a client pins: `{rootPem, pcrs: {0, 1, 2}, policyDigest}`
+ *   dev-kms/            the dev KMS's own files (keys IN THE CLEAR, credentials; stands in for AWS)
+ *   kms-key.json        the stack's KMS key id and the PCR0 its policy pins
+ *   host/state.sqlite   the host's store of sealed enclave state (audit log, wrapped root key)
+ *   host/collections/   sealed collections (`cloister seal` output), the demo one included
+ *   enclave.sock, host-services.sock, kms.sock   the channels, removed on shutdown
  *
- * If the enclave process dies, it is restarted (new keys: clients attest again); the host
- * reconnects by itself. If the host dies, the stack stops.
+ * If the enclave process dies, it is restarted (new keys: clients attest again; the root key
+ * comes back from KMS and the audit chain continues); the host reconnects by itself. If the host
+ * or the dev KMS dies, the stack stops.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -19,9 +28,11 @@ import { fileURLToPath } from 'node:url';
 import { createDevPki, exportDevPki, importDevPki, type DevPki } from '../../attestation/index.ts';
 import { buildPcrs } from '../../enclave/build-pcrs.ts';
 import { DIAGNOSTIC_POLICY_DIGEST } from '../../enclave/diagnostic-policy.ts';
+import { loadDevKmsCredentials } from '../dev-kms/dev-kms-command.ts';
 import { startChild, type ChildExit, type ChildHandle } from './child-process.ts';
 import { SocketPathTooLongError, StackAlreadyRunningError } from './errors.ts';
 import { isolatedCommand, probeNetworkIsolation, type IsolationProbe } from './network-isolation.ts';
+import { DEMO_COLLECTION, ensureStackKmsKey, sealDemoCollection, type StackKmsKey } from './stack-kms.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const runTs = join(repoRoot, 'bin', 'run-ts.js');
@@ -52,7 +63,12 @@ export interface RunningStack {
   readonly trustFile: string;
   readonly trust: TrustFile;
   readonly socketPath: string;
+  /** The host-services channel the enclave calls out on. */
+  readonly servicesSocketPath: string;
   readonly isolation: IsolationProbe;
+  /** The dev KMS: its owner-side URL, the enclave's socket, the stack's key. */
+  readonly kms: { readonly url: string; readonly socketPath: string; readonly key: StackKmsKey; readonly credentialsFile: string };
+  readonly devKms: ChildHandle;
   /** The current enclave process (it changes when the enclave is restarted). */
   enclave(): ChildHandle;
   /** Resolves with the next restarted enclave once it is ready. */
@@ -78,6 +94,19 @@ export async function writeTrustFile(dataDir: string, pki: DevPki): Promise<Trus
   return trust;
 }
 
+async function hostSeesEnclave(url: string, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const health = await fetch(`${url}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (health === 200) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 async function socketInUse(path: string): Promise<boolean> {
   if (!existsSync(path)) return false;
   return new Promise((resolveInUse) => {
@@ -96,7 +125,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // A directory we create is private; one the user named that already exists is left as it is.
   if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
   const socketPath = join(dataDir, 'enclave.sock');
-  if (Buffer.byteLength(socketPath) > 107) throw new SocketPathTooLongError({ length: Buffer.byteLength(socketPath) });
+  const servicesSocketPath = join(dataDir, 'host-services.sock');
+  const kmsSocketPath = join(dataDir, 'kms.sock');
+  for (const path of [socketPath, servicesSocketPath, kmsSocketPath]) {
+    if (Buffer.byteLength(path) > 107) throw new SocketPathTooLongError({ length: Buffer.byteLength(path) });
+  }
   if (await socketInUse(socketPath)) throw new StackAlreadyRunningError();
   rmSync(socketPath, { force: true });
 
@@ -111,6 +144,84 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const endpoint = `unix:${socketPath}`;
   const relay = (name: string) => (_stream: 'stdout' | 'stderr', line: string) => log(`[${name}] ${line}`);
+  const removeSockets = (): void => {
+    for (const path of [socketPath, servicesSocketPath, kmsSocketPath]) rmSync(path, { force: true });
+  };
+
+  // The dev KMS: the stand-in for an external AWS service, in its own process.
+  const kmsDir = join(dataDir, 'dev-kms');
+  mkdirSync(kmsDir, { recursive: true, mode: 0o700 });
+  const rootPemFile = join(kmsDir, 'attestation-root.pem');
+  writeFileSync(rootPemFile, pki.rootPem);
+  const region = 'us-east-1';
+  const credentials = loadDevKmsCredentials(kmsDir);
+  const devKms = startChild({
+    name: 'dev-kms',
+    command: process.execPath,
+    args: [runTs, join(repoRoot, 'scripts', 'stack', 'dev-kms-main.ts'), '--data-dir', kmsDir, '--root-pem', rootPemFile, '--socket', kmsSocketPath, '--region', region],
+    cwd: repoRoot,
+    onLine: relay('dev-kms'),
+  });
+  let kmsUrl: string;
+  let kmsKey: StackKmsKey;
+  try {
+    kmsUrl = await devKms.ready;
+    const kmsSetup = { dataDir, url: kmsUrl, region, owner: credentials.owner, enclave: credentials.enclave, log };
+    kmsKey = await ensureStackKmsKey({ ...kmsSetup, pcr0: trust.pcrs[0] });
+    await sealDemoCollection({ ...kmsSetup, keyId: kmsKey.keyId, collectionsDir: join(dataDir, 'host', 'collections') });
+  } catch (error) {
+    await devKms.stop();
+    removeSockets();
+    throw error;
+  }
+
+  // The host first: the enclave calls out to it (host services) while it boots.
+  const { CLOISTER_API_KEYS: _ignored, AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, AWS_SESSION_TOKEN: _t, ...baseEnv } = process.env;
+  const host = startChild({
+    name: 'host',
+    command: process.execPath,
+    args: [
+      runTs,
+      join(repoRoot, 'host', 'main.ts'),
+      '--enclave',
+      endpoint,
+      '--port',
+      String(options.port ?? 8080),
+      '--services',
+      `unix:${servicesSocketPath}`,
+      '--data-dir',
+      dataDir,
+      // The workflow control plane (docs/control-plane.md); admin keys pass through as CLOISTER_ADMIN_KEYS.
+      '--policy-bundle',
+      join(repoRoot, 'policies', 'default'),
+      '--control-db',
+      join(dataDir, 'control.db'),
+      ...(options.hostArgs ?? []),
+    ],
+    cwd: repoRoot,
+    env: { ...baseEnv, CLOISTER_API_KEYS: (options.apiKeys ?? []).join(',') },
+    onLine: relay('host'),
+  });
+  let url: string;
+  try {
+    url = await host.ready;
+  } catch (error) {
+    await devKms.stop();
+    removeSockets();
+    throw error;
+  }
+
+  const enclaveEnv: NodeJS.ProcessEnv = {
+    ...baseEnv,
+    CLOISTER_HOST_SERVICES: `unix:${servicesSocketPath}`,
+    CLOISTER_KMS_ENDPOINT: `http://kms.${region}.dev-kms.invalid`,
+    CLOISTER_KMS_SOCKET: kmsSocketPath,
+    CLOISTER_KMS_REGION: region,
+    CLOISTER_KMS_KEY_ID: kmsKey.keyId,
+    CLOISTER_COLLECTIONS: DEMO_COLLECTION,
+    AWS_ACCESS_KEY_ID: credentials.enclave.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.enclave.secretAccessKey,
+  };
   const launchEnclave = (): ChildHandle => {
     const [command, args] = isolatedCommand(isolation.mode, process.execPath, [
       runTs,
@@ -122,7 +233,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       '--data-dir',
       dataDir,
     ]);
-    return startChild({ name: 'enclave', command, args, cwd: repoRoot, onLine: relay('enclave') });
+    return startChild({ name: 'enclave', command, args, cwd: repoRoot, env: enclaveEnv, onLine: relay('enclave') });
   };
 
   let enclave = launchEnclave();
@@ -130,27 +241,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     await enclave.ready;
   } catch (error) {
-    rmSync(socketPath, { force: true });
+    await host.stop();
+    await devKms.stop();
+    removeSockets();
     throw error;
   }
 
-  const { CLOISTER_API_KEYS: _ignored, ...baseEnv } = process.env;
-  const host = startChild({
-    name: 'host',
-    command: process.execPath,
-    args: [runTs, join(repoRoot, 'host', 'main.ts'), '--enclave', endpoint, '--port', String(options.port ?? 8080), ...(options.hostArgs ?? [])],
-    cwd: repoRoot,
-    env: { ...baseEnv, CLOISTER_API_KEYS: (options.apiKeys ?? []).join(',') },
-    onLine: relay('host'),
-  });
-  let url: string;
-  try {
-    url = await host.ready;
-  } catch (error) {
-    await enclave.stop();
-    rmSync(socketPath, { force: true });
-    throw error;
-  }
+  // The host started first, so its link to the enclave is still in backoff: `ready` waits until
+  // the host reports the enclave connected, so that /healthz is truthful from the first request.
+  if (!(await hostSeesEnclave(url))) log('[up] WARNING: the host has not connected to the enclave yet; requests will retry the connection');
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -159,7 +258,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     stopping = true;
     await host.stop();
     await enclave.stop();
-    rmSync(socketPath, { force: true });
+    await devKms.stop();
+    removeSockets();
     resolveStopped();
     return stopped;
   };
@@ -199,6 +299,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     log(`[up] the host exited (code ${exit.code}, signal ${exit.signal}); stopping the stack`);
     void stop();
   });
+  void devKms.exited.then((exit) => {
+    if (stopping) return;
+    log(`[up] the dev KMS exited (code ${exit.code}, signal ${exit.signal}); stopping the stack`);
+    void stop();
+  });
 
   return {
     url,
@@ -206,7 +311,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     trustFile: join(dataDir, 'trust.json'),
     trust,
     socketPath,
+    servicesSocketPath,
     isolation,
+    kms: { url: kmsUrl, socketPath: kmsSocketPath, key: kmsKey, credentialsFile: join(kmsDir, 'dev-kms-credentials.json') },
+    devKms,
     enclave: () => enclave,
     nextEnclave: () => new Promise<ChildHandle>((r) => restartWaiters.push(r)),
     host,

@@ -1,0 +1,66 @@
+/**
+ * The audit chain's storage (DESIGN §8): one sealed log on the host (`audit/<name>`), one entry
+ * per record, entry `i` holding record `seq = i` as RFC 8785 JSON.
+ *
+ * At boot the whole log is read back and checked twice: the sealed store checks every blob
+ * (authenticity, binding, order, gaps, the hash chain of sealed entries: `ERR_SEALED_*`), and the
+ * records themselves must form one audit chain whose `seq` is their position
+ * (`ERR_ENCLAVE_AUDIT_LOG_INVALID`). The chain then continues from the stored head. What a
+ * restart cannot detect on its own — a host that truncates the log to an older, consistent
+ * prefix — is covered by the signed heads in receipts (docs/sealed-store.md, "Rollback across an
+ * enclave restart").
+ */
+import { AUDIT_GENESIS_HASH, verifyAuditChain, type AuditRecord } from '../../protocol/audit-record.ts';
+import { MAX_LOG_READ } from '../../protocol/blob-store/blob-store.ts';
+import { canonicalJson } from '../../protocol/run-digests.ts';
+import type { AuditHead } from '../audit/audit-chain.ts';
+import { AuditLogInvalidError } from '../errors.ts';
+import type { LogRef } from '../sealing/sealed-refs.ts';
+import type { SealedStore } from '../sealing/sealed-store.ts';
+
+export interface StoredAuditLog {
+  /** Where the chain continues from. */
+  readonly head: AuditHead;
+  /** How many records the log held at boot. */
+  readonly length: number;
+  /** Seals and appends one record; for `createAuditChain({ persist })`. */
+  persist(record: AuditRecord): Promise<void>;
+}
+
+export const DEFAULT_AUDIT_LOG = 'main';
+
+export async function openAuditLog(options: { store: SealedStore; name?: string }): Promise<StoredAuditLog> {
+  const { store } = options;
+  const ref: LogRef = { kind: 'audit', name: options.name ?? DEFAULT_AUDIT_LOG };
+  const { length } = await store.verifyLog(ref);
+  let head: AuditHead | undefined;
+  for (let from = 0; from < length; from += MAX_LOG_READ) {
+    const entries = await store.readLog(ref, from, Math.min(MAX_LOG_READ, length - from));
+    const records = entries.map((entry) => decodeRecord(entry.position, entry.plaintext));
+    const check = verifyAuditChain(records, head);
+    if (!check.ok) throw new AuditLogInvalidError({ seq: check.seq, rule: `its ${check.reason} does not follow the record before it` });
+    if (check.head) head = check.head;
+  }
+  return {
+    head: head ?? { seq: -1, hash: AUDIT_GENESIS_HASH },
+    length,
+    async persist(record) {
+      const { position } = await store.append(ref, new TextEncoder().encode(canonicalJson(record) ?? ''));
+      // Another writer on this log would put records and positions out of step.
+      if (position !== record.seq) throw new AuditLogInvalidError({ seq: record.seq, rule: `stored at position ${position}` });
+    },
+  };
+}
+
+function decodeRecord(position: number, plaintext: Uint8Array): AuditRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+  } catch {
+    throw new AuditLogInvalidError({ seq: position, rule: 'it is not JSON' });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || (value as { seq?: unknown }).seq !== position) {
+    throw new AuditLogInvalidError({ seq: position, rule: 'its seq is not its position in the log' });
+  }
+  return value as AuditRecord;
+}

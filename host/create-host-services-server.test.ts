@@ -1,0 +1,88 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChannelClient, type ChannelClient } from '../protocol/channel/channel-client.ts';
+import type { ChannelServer } from '../protocol/channel/channel-server.ts';
+import { createHostServicesServer } from './create-host-services-server.ts';
+import { createMemoryBlobStore, type MemoryBlobStore } from './store/memory-blob-store.ts';
+
+let dir: string;
+let store: MemoryBlobStore;
+let server: ChannelServer;
+let client: ChannelClient;
+const address = { namespace: 'dep_test', kind: 'audit', key: 'main' };
+const blob = `blob_${'ab'.repeat(16)}`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cloister-host-services-'));
+  mkdirSync(join(dir, 'collections', 'demo', 'blobs'), { recursive: true });
+  writeFileSync(join(dir, 'collections', 'demo', 'collection.json'), '{"sealed":true}');
+  writeFileSync(join(dir, 'collections', 'demo', 'blobs', blob), Buffer.from([1, 2, 3]));
+  writeFileSync(join(dir, 'secret.txt'), 'not for the enclave');
+  store = createMemoryBlobStore();
+  const endpoint = `unix:${join(dir, 'services.sock')}`;
+  server = createHostServicesServer({ endpoint, store, collectionsDir: join(dir, 'collections') });
+  await server.listen();
+  client = createChannelClient({ endpoint, connections: 1 });
+});
+
+afterAll(async () => {
+  await client.close();
+  await server.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('createHostServicesServer', () => {
+  it('serves blob-store calls from its store', async () => {
+    const bytes = new Uint8Array([9, 8, 7]);
+    expect(await client.request('store', { op: 'appendLog', address, position: 0, bytes })).toBeNull();
+    expect(await client.request('store', { op: 'logLength', address })).toBe(1);
+    const [entry] = (await client.request('store', { op: 'readLog', address, from: 0, count: 1 })) as { bytes: Uint8Array }[];
+    expect(Buffer.from(entry!.bytes).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('answers a lost compare-and-set with ERR_STORE_CONFLICT', async () => {
+    const slot = { namespace: 'dep_test', kind: 'run-state', key: 'run_1' };
+    await client.request('store', { op: 'writeSlot', address: slot, expectedVersion: 0, bytes: new Uint8Array([1]) });
+    await expect(client.request('store', { op: 'writeSlot', address: slot, expectedVersion: 0, bytes: new Uint8Array([2]) })).rejects.toMatchObject({
+      code: 'ERR_STORE_CONFLICT',
+      status: 409,
+    });
+  });
+
+  it('refuses a malformed store call before touching the store', async () => {
+    await expect(client.request('store', { op: 'logLength', address, extra: 1 })).rejects.toMatchObject({ code: 'ERR_STORE_INVALID' });
+    await expect(client.request('store', { op: 'dropTable', address })).rejects.toMatchObject({ code: 'ERR_STORE_INVALID' });
+  });
+
+  it('serves a sealed collection header and its blobs', async () => {
+    const header = (await client.request('collection', { collection: 'demo', file: 'collection.json' })) as { bytes: Uint8Array };
+    expect(Buffer.from(header.bytes).toString('utf8')).toBe('{"sealed":true}');
+    const sealed = (await client.request('collection', { collection: 'demo', file: blob })) as { bytes: Uint8Array };
+    expect([...sealed.bytes]).toEqual([1, 2, 3]);
+  });
+
+  it('refuses collection and file names that could leave the collections folder', async () => {
+    for (const body of [
+      { collection: '..', file: 'collection.json' },
+      { collection: 'demo', file: '../../secret.txt' },
+      { collection: 'demo', file: 'blob_../x' },
+      { collection: 'demo/..', file: 'collection.json' },
+      { collection: 'demo', file: 'collection.json', extra: true },
+    ]) {
+      await expect(client.request('collection', body)).rejects.toMatchObject({ code: 'ERR_HOST_BAD_SERVICE_CALL' });
+    }
+  });
+
+  it('says when a collection file is not stored', async () => {
+    await expect(client.request('collection', { collection: 'other', file: 'collection.json' })).rejects.toMatchObject({
+      code: 'ERR_HOST_COLLECTION_FILE_NOT_FOUND',
+    });
+  });
+
+  it('refuses a service it does not offer', async () => {
+    await expect(client.request('egress', { to: 'example.com' })).rejects.toMatchObject({ code: 'ERR_HOST_UNKNOWN_SERVICE' });
+  });
+});

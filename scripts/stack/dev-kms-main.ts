@@ -1,0 +1,58 @@
+/**
+ * The dev KMS as a process of the local stack (`cloister up` starts it; it stands in for an
+ * external AWS service, so it runs on its own):
+ *
+ *   node bin/run-ts.js scripts/stack/dev-kms-main.ts --data-dir DIR --root-pem FILE --socket PATH [--region R]
+ *
+ * A DEVELOPMENT STAND-IN for AWS KMS: key material in the clear under DIR. It listens on loopback
+ * TCP (for the data owner's tools) and on a Unix socket (TEMPORARY: the network-isolated enclave
+ * reaches it there until the host's egress proxy lands). Credentials come from
+ * `DIR/dev-kms-credentials.json` (created on first start). Prints `ready URL` once it serves.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadDevKmsCredentials } from '../dev-kms/dev-kms-command.ts';
+import { createNitroRecipientVerifier } from '../dev-kms/nitro-recipient-verifier.ts';
+import { startDevKms } from '../dev-kms/start-dev-kms.ts';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'data-dir': { type: 'string' },
+      'root-pem': { type: 'string' },
+      socket: { type: 'string' },
+      region: { type: 'string', default: 'us-east-1' },
+    },
+    strict: true,
+  });
+  if (!values['data-dir'] || !values['root-pem'] || !values.socket) throw new TypeError('give --data-dir, --root-pem and --socket');
+  const credentials = loadDevKmsCredentials(values['data-dir']);
+  const kms = await startDevKms({
+    dataDir: values['data-dir'],
+    region: values.region,
+    credentials: [credentials.owner, credentials.enclave],
+    verifyAttestation: createNitroRecipientVerifier({ root: readFileSync(values['root-pem'], 'utf8') }),
+    socketPath: values.socket,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`ready ${kms.url}\n`);
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await kms.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  if (process.env.CLOISTER_EXIT_WITH_PARENT === '1') {
+    process.stdin.on('end', () => void stop());
+    process.stdin.on('error', () => void stop());
+    process.stdin.resume();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dev-kms: ${error instanceof TypeError ? error.message : 'could not start'}\n`);
+  process.exit(1);
+});

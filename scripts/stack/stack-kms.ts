@@ -1,0 +1,111 @@
+/**
+ * The local stack's KMS setup (DESIGN §6, §9), done by `cloister up` as the data owner would:
+ *
+ * - `ensureStackKmsKey`: one symmetric KMS key per data dir (its id kept in `DIR/kms-key.json`),
+ *   whose key policy lets the data owner seal (`GenerateDataKey`, no attestation) and lets the
+ *   enclave role `Decrypt` / `GenerateDataKey` only with a `Recipient` document whose PCR0 is this
+ *   build's. A rebuilt enclave has another PCR0: in development the stack re-pins the policy to
+ *   the current build and says so (in production that is a reviewed key-policy change).
+ * - `sealDemoCollection`: seals the demo documents once into the host's storage with the owner's
+ *   credentials (`scripts/seal.ts`); the plaintext never touches the disk.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import type { DevKmsCredential } from '../dev-kms/start-dev-kms.ts';
+import { sealDocuments } from '../seal.ts';
+import { placeholderDemoDocuments } from './placeholder-demo-documents.ts';
+
+export interface StackKmsKey {
+  readonly keyId: string;
+  readonly region: string;
+  /** The PCR0 the key policy pins (hex). */
+  readonly pcr0: string;
+}
+
+export interface StackKmsOptions {
+  readonly dataDir: string;
+  /** The dev KMS's TCP URL (the data owner's side). */
+  readonly url: string;
+  readonly region: string;
+  readonly owner: Required<DevKmsCredential>;
+  readonly enclave: Required<DevKmsCredential>;
+  readonly log: (line: string) => void;
+}
+
+/** The key policy: the owner administers and seals; the enclave opens only with an attested PCR0. */
+export function stackKeyPolicy(options: { ownerArn: string; enclaveArn: string; pcr0: string }): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DataOwner',
+        Effect: 'Allow',
+        Principal: { AWS: options.ownerArn },
+        Action: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy'],
+        Resource: '*',
+      },
+      {
+        Sid: 'EnclaveWithPinnedImage',
+        Effect: 'Allow',
+        Principal: { AWS: options.enclaveArn },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: '*',
+        Condition: { StringEqualsIgnoreCase: { 'kms:RecipientAttestation:PCR0': options.pcr0 } },
+      },
+    ],
+  });
+}
+
+export function ownerKmsClient(options: Pick<StackKmsOptions, 'url' | 'region' | 'owner'>): KMSClient {
+  const { accessKeyId, secretAccessKey } = options.owner;
+  return new KMSClient({ endpoint: options.url, region: options.region, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+}
+
+export async function ensureStackKmsKey(options: StackKmsOptions & { pcr0: string }): Promise<StackKmsKey> {
+  const file = join(options.dataDir, 'kms-key.json');
+  const policy = stackKeyPolicy({ ownerArn: options.owner.principal, enclaveArn: options.enclave.principal, pcr0: options.pcr0 });
+  const kms = ownerKmsClient(options);
+  try {
+    if (existsSync(file)) {
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as StackKmsKey;
+      if (stored.pcr0 === options.pcr0 && stored.region === options.region) return stored;
+      await kms.send(new PutKeyPolicyCommand({ KeyId: stored.keyId, PolicyName: 'default', Policy: policy }));
+      options.log('[up] this build has another PCR0: the development key policy now pins it (in production, a reviewed key-policy change)');
+      const updated = { ...stored, pcr0: options.pcr0 };
+      writeFileSync(file, `${JSON.stringify(updated, null, 2)}\n`);
+      return updated;
+    }
+    const created = await kms.send(new CreateKeyCommand({ Policy: policy, Description: 'cloister local stack: sealed state and demo collection' }));
+    const key: StackKmsKey = { keyId: created.KeyMetadata!.Arn!, region: options.region, pcr0: options.pcr0 };
+    writeFileSync(file, `${JSON.stringify(key, null, 2)}\n`);
+    options.log(`[up] created the stack's KMS key; its policy releases keys only to an enclave with PCR0 ${options.pcr0.slice(0, 16)}…`);
+    return key;
+  } finally {
+    kms.destroy();
+  }
+}
+
+/** The demo collection's name, as the enclave is told to open it. */
+export const DEMO_COLLECTION = 'demo-claims';
+
+/** The documents of the demo collection: swap in `scripts/demo-data/` once it is on main. */
+export function demoCollectionDocuments(): { readonly name: string; readonly text: string }[] {
+  return placeholderDemoDocuments();
+}
+
+/** Seals the demo collection into `collectionsDir/demo-claims/` unless it is already there. */
+export async function sealDemoCollection(options: StackKmsOptions & { keyId: string; collectionsDir: string }): Promise<void> {
+  const out = join(options.collectionsDir, DEMO_COLLECTION);
+  if (existsSync(join(out, 'collection.json'))) return;
+  rmSync(out, { recursive: true, force: true }); // an interrupted earlier attempt
+  mkdirSync(options.collectionsDir, { recursive: true, mode: 0o700 });
+  const kms = ownerKmsClient(options);
+  try {
+    const documents = demoCollectionDocuments().map((d) => ({ name: d.name, mediaType: 'text/plain', read: async () => new TextEncoder().encode(d.text) }));
+    const sealed = await sealDocuments({ kms, keyId: options.keyId, collection: DEMO_COLLECTION, classification: 'confidential', documents, out });
+    options.log(`[up] sealed the demo collection ${DEMO_COLLECTION} (${sealed.count} documents) with the data owner's credentials`);
+  } finally {
+    kms.destroy();
+  }
+}
