@@ -61,7 +61,12 @@ async function main(): Promise<void> {
     const hostDir = join(values['data-dir'], 'host');
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
     const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite') });
-    const server = createHostServicesServer({ endpoint: values.services, store, collectionsDir: join(hostDir, 'collections') });
+    const server = createHostServicesServer({
+      endpoint: values.services,
+      store,
+      collectionsDir: join(hostDir, 'collections'),
+      ...(control ? { launched: () => control.plane.launched() } : {}),
+    });
     await server.listen();
     services = {
       close: async () => {

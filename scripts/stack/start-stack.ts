@@ -27,7 +27,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevPki, exportDevPki, importDevPki, type DevPki } from '../../attestation/index.ts';
 import { buildPcrs } from '../../enclave/build-pcrs.ts';
-import { DIAGNOSTIC_POLICY_DIGEST } from '../../enclave/diagnostic-policy.ts';
+import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
+import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
 import { loadDevKmsCredentials } from '../dev-kms/dev-kms-command.ts';
 import { startChild, type ChildExit, type ChildHandle } from './child-process.ts';
 import { SocketPathTooLongError, StackAlreadyRunningError } from './errors.ts';
@@ -87,9 +88,11 @@ export async function loadOrCreateDevPki(dataDir: string): Promise<DevPki> {
   return pki;
 }
 
-export async function writeTrustFile(dataDir: string, pki: DevPki): Promise<TrustFile> {
-  const pcrs = await buildPcrs();
-  const trust: TrustFile = { rootPem: pki.rootPem, pcrs, policyDigest: Buffer.from(DIAGNOSTIC_POLICY_DIGEST).toString('hex') };
+/** PCRs and policy digest of the enclave as it boots with the bundle in `bundleDir` (PCR2 measures that bundle). */
+export async function writeTrustFile(dataDir: string, pki: DevPki, bundleDir: string = join(repoRoot, 'policies', 'default')): Promise<TrustFile> {
+  const files = await readPolicyBundleDir(bundleDir);
+  const pcrs = await buildPcrs(files);
+  const trust: TrustFile = { rootPem: pki.rootPem, pcrs, policyDigest: loadPolicyBundle(files).digest };
   writeFileSync(join(dataDir, 'trust.json'), `${JSON.stringify(trust, null, 2)}\n`);
   return trust;
 }
