@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../client/create-client.ts';
 import { verifyAuditChain, type AuditRecord } from '../../protocol/audit-record.ts';
+import { DEMO_WORKFLOWS } from './stack-workflows.ts';
 import { DEMO_COLLECTION, demoCollectionDocuments, ownerKmsClient, stackKeyPolicy } from './stack-kms.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 
@@ -56,6 +57,8 @@ async function bootExtraEnclave(env: Record<string, string>): Promise<{ ready: b
         CLOISTER_KMS_SOCKET: stack.kms.socketPath,
         CLOISTER_KMS_REGION: stack.kms.key.region,
         CLOISTER_KMS_KEY_ID: stack.kms.key.keyId,
+        // The bundle is part of the measurement: the stack's, or KMS refuses another PCR0.
+        CLOISTER_POLICY_BUNDLE: stack.policy.bundleDir,
         AWS_ACCESS_KEY_ID: creds.accessKeyId,
         AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
         ...env,
@@ -110,12 +113,12 @@ describe('keys and sealed data in the local stack', () => {
     expect(rebootLog).toContain('state root key released by KMS with attestation');
     expect(keyIdLine(rebootLog)).toBe(firstKeyId);
     expect(rebootLog).toContain(`audit log verified: ${first.audit.seq + 1} records, continuing at seq ${first.audit.seq + 1}`);
-    const records = [first.audit, second!.audit] as unknown as AuditRecord[];
-    expect(second!.audit.seq).toBe(first.audit.seq + 1);
-    expect(verifyAuditChain(records, { seq: first.audit.seq - 1, hash: first.audit.prev })).toEqual({
-      ok: true,
-      head: { seq: second!.audit.seq, hash: second!.audit.hash },
-    });
+    // The restarted enclave verified the launched set again and audited each launch before serving.
+    expect(rebootLog).toContain(`launched workflows verified: ${DEMO_WORKFLOWS.length} (0 refused)`);
+    expect(second!.audit.seq).toBe(first.audit.seq + 1 + DEMO_WORKFLOWS.length);
+    const records = [first.audit] as unknown as AuditRecord[];
+    expect(verifyAuditChain(records, { seq: first.audit.seq - 1, hash: first.audit.prev }).ok).toBe(true);
+    expect(verifyAuditChain([second!.audit] as unknown as AuditRecord[], { seq: second!.audit.seq - 1, hash: second!.audit.prev }).ok).toBe(true);
   });
 
   it('keeps every demo document out of the host data dir, SQLite files included, and out of every log line', async () => {

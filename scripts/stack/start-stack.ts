@@ -34,6 +34,8 @@ import { startChild, type ChildExit, type ChildHandle } from './child-process.ts
 import { SocketPathTooLongError, StackAlreadyRunningError } from './errors.ts';
 import { isolatedCommand, probeNetworkIsolation, type IsolationProbe } from './network-isolation.ts';
 import { DEMO_COLLECTION, ensureStackKmsKey, sealDemoCollection, type StackKmsKey } from './stack-kms.ts';
+import { startDevModelServer, type DevModelServer } from '../dev-model/dev-model-server.ts';
+import { launchDemoWorkflows, prepareStackPolicy, writeDevToken, type StackPolicy } from './stack-workflows.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const runTs = join(repoRoot, 'bin', 'run-ts.js');
@@ -56,6 +58,8 @@ export interface StackOptions {
   readonly hostArgs?: readonly string[];
   /** Skip the network namespace even where it works (tests of the fallback). */
   readonly isolation?: 'auto' | 'off';
+  /** The dev model server's port; 0 (default) picks a free one. */
+  readonly modelPort?: number;
 }
 
 export interface RunningStack {
@@ -70,6 +74,11 @@ export interface RunningStack {
   /** The dev KMS: its owner-side URL, the enclave's socket, the stack's key. */
   readonly kms: { readonly url: string; readonly socketPath: string; readonly key: StackKmsKey; readonly credentialsFile: string };
   readonly devKms: ChildHandle;
+  /** The dev model server (in the supervisor): its URL and the request log tests read. */
+  readonly model: { readonly url: string; readonly requestLogPath: string };
+  /** The development bundle (host and enclave load it), its keys, and a demo token file. */
+  readonly policy: StackPolicy;
+  readonly tokenFile: string;
   /** The current enclave process (it changes when the enclave is restarted). */
   enclave(): ChildHandle;
   /** Resolves with the next restarted enclave once it is ready. */
@@ -137,7 +146,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   rmSync(socketPath, { force: true });
 
   const pki = await loadOrCreateDevPki(dataDir);
-  const trust = await writeTrustFile(dataDir, pki);
+  // The dev model first: the development bundle names its URL, and PCR2 measures that bundle.
+  const model: DevModelServer = await startDevModelServer({ dataDir, port: options.modelPort ?? 0 });
+  log(`[up] dev model server (a development stand-in) at ${model.url}`);
+  let policy: StackPolicy;
+  let trust: TrustFile;
+  try {
+    policy = await prepareStackPolicy({ dataDir, modelUrl: model.url });
+    trust = await writeTrustFile(dataDir, pki, policy.bundleDir);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
   const isolation: IsolationProbe = options.isolation === 'off' ? { mode: 'none', reason: 'turned off' } : probeNetworkIsolation();
   if (isolation.mode === 'none') {
     log(`[up] WARNING: the enclave process runs WITHOUT network isolation (${isolation.reason}); "no network" is not enforced`);
@@ -174,6 +194,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await sealDemoCollection({ ...kmsSetup, keyId: kmsKey.keyId, collectionsDir: join(dataDir, 'host', 'collections') });
   } catch (error) {
     await devKms.stop();
+    await model.close();
     removeSockets();
     throw error;
   }
@@ -196,7 +217,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       dataDir,
       // The workflow control plane (docs/control-plane.md); admin keys pass through as CLOISTER_ADMIN_KEYS.
       '--policy-bundle',
-      join(repoRoot, 'policies', 'default'),
+      policy.bundleDir,
       '--control-db',
       join(dataDir, 'control.db'),
       ...(options.hostArgs ?? []),
@@ -206,10 +227,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     onLine: relay('host'),
   });
   let url: string;
+  let tokenFile: string;
   try {
     url = await host.ready;
+    // Before the enclave boots, so that it verifies the launched set at boot.
+    const adminKey = (process.env.CLOISTER_ADMIN_KEYS ?? '').split(',')[0]?.trim() || options.apiKeys?.[0];
+    await launchDemoWorkflows({ url, ...(adminKey ? { adminKey } : {}), policy, log });
+    tokenFile = await writeDevToken(dataDir, policy);
   } catch (error) {
+    await host.stop();
     await devKms.stop();
+    await model.close();
     removeSockets();
     throw error;
   }
@@ -222,6 +250,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     CLOISTER_KMS_REGION: region,
     CLOISTER_KMS_KEY_ID: kmsKey.keyId,
     CLOISTER_COLLECTIONS: DEMO_COLLECTION,
+    CLOISTER_POLICY_BUNDLE: policy.bundleDir,
     AWS_ACCESS_KEY_ID: credentials.enclave.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.enclave.secretAccessKey,
   };
@@ -246,6 +275,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   } catch (error) {
     await host.stop();
     await devKms.stop();
+    await model.close();
     removeSockets();
     throw error;
   }
@@ -262,6 +292,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await host.stop();
     await enclave.stop();
     await devKms.stop();
+    await model.close();
     removeSockets();
     resolveStopped();
     return stopped;
@@ -318,6 +349,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     isolation,
     kms: { url: kmsUrl, socketPath: kmsSocketPath, key: kmsKey, credentialsFile: join(kmsDir, 'dev-kms-credentials.json') },
     devKms,
+    model: { url: model.url, requestLogPath: model.requestLogPath },
+    policy,
+    tokenFile,
     enclave: () => enclave,
     nextEnclave: () => new Promise<ChildHandle>((r) => restartWaiters.push(r)),
     host,
