@@ -7,7 +7,8 @@
  * field, so any JCS implementation can recompute it. Records never hold payload content:
  * only digests, names, codes and times.
  */
-import { canonicalJson, sha256Hex } from './run-digests.ts';
+import { sha256Hex } from './run-digests.ts';
+import { canonicalJson } from './workflows/canonical-json.ts';
 
 /** `prev` of the first record in a chain. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -54,9 +55,18 @@ export interface AuditRecord extends AuditRecordBody {
   readonly hash: string;
 }
 
+/** Throws `ERR_WORKFLOW_NOT_CANONICAL` for a record that is not plain JSON (NaN, undefined, …). */
 export function hashAuditRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): string {
   const { hash: _ignored, ...body } = record as AuditRecord;
-  return sha256Hex(canonicalJson(body) ?? '');
+  return sha256Hex(canonicalJson(body));
+}
+
+function hashOrNull(record: AuditRecord): string | null {
+  try {
+    return hashAuditRecord(record);
+  } catch {
+    return null;
+  }
 }
 
 export type AuditChainCheck =
@@ -73,7 +83,7 @@ export function verifyAuditChain(
 ): AuditChainCheck {
   let previous = after;
   for (const record of records) {
-    if (hashAuditRecord(record) !== record.hash) return { ok: false, seq: record.seq, reason: 'hash' };
+    if (hashOrNull(record) !== record.hash) return { ok: false, seq: record.seq, reason: 'hash' };
     if (record.seq !== previous.seq + 1) return { ok: false, seq: record.seq, reason: 'sequence' };
     if (record.prev !== previous.hash) return { ok: false, seq: record.seq, reason: 'link' };
     previous = { seq: record.seq, hash: record.hash };

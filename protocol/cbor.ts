@@ -1,21 +1,33 @@
 /**
- * The one place that calls cbor2, so every encoder and strict decoder in the protocol behaves
- * the same way.
+ * The one place that encodes and decodes CBOR, so every encoder and strict decoder in the
+ * protocol behaves the same way.
  *
- * Encoding: Node Buffers become plain byte strings (cbor2 would otherwise write a Buffer as the
- * map `{type: "Buffer", data: [...]}`), and `undefined` is refused (it has no JSON counterpart
- * and no meaning in any of our formats).
- * Decoding: definite lengths only, duplicate map keys rejected, trailing bytes rejected, depth
- * bounded, tags left as inert `Tag` objects, and byte strings come back as plain `Uint8Array`
+ * Encoding: `createCborWriter` (cbor-writer.ts) writes cbor2's exact bytes for our closed value
+ * set and hands anything else to cbor2 (a property test holds the two byte-identical). Node
+ * Buffers become plain byte strings (cbor2 would otherwise write a Buffer as the map
+ * `{type: "Buffer", data: [...]}`), and `undefined` is refused (it has no JSON counterpart and
+ * no meaning in any of our formats).
+ * Decoding: `readCbor` (cbor-reader.ts) accepts exactly what cbor2 accepts with the options
+ * below and returns the same values (a property test holds the two equal): definite lengths
+ * only, duplicate map keys rejected, trailing bytes rejected, depth bounded, tags left as inert `Tag` objects, and byte strings come back as plain `Uint8Array`
  * views (never Buffers).
  */
 import { decode, encode, TypeEncoderMap, type DecodeOptions } from 'cbor2';
+import { readCbor } from './cbor-reader.ts';
+import { createCborWriter } from './cbor-writer.ts';
 
 const types = new TypeEncoderMap();
 types.registerEncoder(Buffer, (b: Buffer) => [Number.NaN, new Uint8Array(b.buffer, b.byteOffset, b.byteLength)]);
 
-export function encodeCbor(value: unknown): Uint8Array {
+/** cbor2's encoder with our options: the reference the fast writer must match byte for byte. */
+export function encodeCborReference(value: unknown): Uint8Array {
   return encode(value, { types, rejectUndefined: true });
+}
+
+const writeCbor = createCborWriter(encodeCborReference);
+
+export function encodeCbor(value: unknown): Uint8Array {
+  return writeCbor(value);
 }
 
 const strict: DecodeOptions = {
@@ -28,10 +40,21 @@ const strict: DecodeOptions = {
   ignoreGlobalTags: true,
 };
 
-/** Decodes exactly one strict CBOR item; throws whatever cbor2 throws (callers wrap it). */
+function plainView(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+}
+
+/** cbor2's strict decoder with our options: the reference `readCbor` must agree with. */
+export function decodeCborReference(bytes: Uint8Array): unknown {
+  return decode(plainView(bytes), strict);
+}
+
+/**
+ * Decodes exactly one strict CBOR item (cbor-reader.ts, equivalent to `decodeCborReference`);
+ * throws on anything else (callers wrap it in their own error).
+ */
 export function decodeCbor(bytes: Uint8Array): unknown {
-  const plain = Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
-  return decode(plain, strict);
+  return readCbor(plainView(bytes));
 }
 
 export function isPlainRecord(value: unknown): value is Record<string, unknown> {

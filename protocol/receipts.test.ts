@@ -83,6 +83,18 @@ describe('receipts', () => {
     );
   });
 
+  it('refuses to digest an output that has no RFC 8785 form, naming where', () => {
+    for (const bad of [{ a: [Number.NaN] }, { a: '\ud800' }, { a: Number.POSITIVE_INFINITY }]) {
+      expect(codeOf(() => outputDigest(bad))).toBe('ERR_RECEIPT_PAYLOAD_INVALID');
+    }
+    try {
+      outputDigest({ list: [1, Number.NaN] });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as { issues: unknown }).issues).toEqual([{ path: 'output/list/1', message: 'number is not finite' }]);
+    }
+  });
+
   it('checks the request, output, run and policy a verifier expects', () => {
     const receipt = signReceipt(es.privateKey, payload);
     expect(verifyReceipt(receipt, es.publicKey, { request: requestPlaintext, output, run: 'run_0123', policy: payload.policy })).toEqual(payload);

@@ -29,6 +29,7 @@ import {
 } from './errors.ts';
 import type { JsonValue } from './messages.ts';
 import { Issues } from './validate.ts';
+import { canonicalJsonResult } from './workflows/canonical-json.ts';
 
 export const RECEIPT_VERSION = 1;
 const COSE_SIGN1_TAG = 18;
@@ -67,7 +68,11 @@ export function requestDigest(requestPlaintext: Uint8Array): Uint8Array {
 }
 
 export function outputDigest(output: JsonValue): Uint8Array {
-  const text = jcs(output);
+  const result = canonicalJsonResult(output);
+  if ('issue' in result) {
+    throw new ReceiptPayloadInvalidError({ issues: [{ path: `output${result.issue.path}`, message: result.issue.reason }] });
+  }
+  const text = result.text;
   return new Uint8Array(createHash('sha256').update(text, 'utf8').digest());
 }
 
@@ -220,24 +225,6 @@ function checkExpectations(payload: ReceiptPayload, expect: ReceiptExpectations)
   if (w?.name !== undefined && payload.workflow.name !== w.name) throw new ReceiptMismatchError({ field: 'workflow.name' });
   if (w?.version !== undefined && payload.workflow.version !== w.version) throw new ReceiptMismatchError({ field: 'workflow.version' });
   if (w?.digest !== undefined && !bytesEqual(payload.workflow.digest, w.digest)) throw new ReceiptMismatchError({ field: 'workflow.digest' });
-}
-
-/**
- * RFC 8785 for JSON-compatible values: ECMAScript number and string serialisation, object keys
- * sorted by UTF-16 code units, no whitespace.
- */
-function jcs(value: JsonValue): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ReceiptPayloadInvalidError({ issues: [{ path: 'output', message: 'holds a non-finite number' }] });
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(jcs).join(',')}]`;
-  if (isPlainRecord(value)) {
-    const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${jcs((value as Record<string, JsonValue>)[k]!)}`).join(',')}}`;
-  }
-  throw new ReceiptPayloadInvalidError({ issues: [{ path: 'output', message: 'is not JSON-compatible' }] });
 }
 
 function sigStructure(protectedBytes: Uint8Array, payloadBytes: Uint8Array): Uint8Array {

@@ -12,7 +12,7 @@
  */
 import { AUDIT_GENESIS_HASH, verifyAuditChain, type AuditRecord } from '../../protocol/audit-record.ts';
 import { MAX_LOG_READ } from '../../protocol/blob-store/blob-store.ts';
-import { canonicalJson } from '../../protocol/run-digests.ts';
+import { canonicalJson } from '../../protocol/workflows/canonical-json.ts';
 import type { AuditHead } from '../audit/audit-chain.ts';
 import { AuditLogInvalidError } from '../errors.ts';
 import type { LogRef } from '../sealing/sealed-refs.ts';
@@ -45,7 +45,7 @@ export async function openAuditLog(options: { store: SealedStore; name?: string 
     head: head ?? { seq: -1, hash: AUDIT_GENESIS_HASH },
     length,
     async persist(record) {
-      const { position } = await store.append(ref, new TextEncoder().encode(canonicalJson(record) ?? ''));
+      const { position } = await store.append(ref, new TextEncoder().encode(canonicalJson(record)));
       // Another writer on this log would put records and positions out of step.
       if (position !== record.seq) throw new AuditLogInvalidError({ seq: record.seq, rule: `stored at position ${position}` });
     },

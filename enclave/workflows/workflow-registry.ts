@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditWorkflowRef } from '../../protocol/audit-record.ts';
-import { canonicalJson } from '../../protocol/run-digests.ts';
+import { canonicalJson } from '../../protocol/workflows/canonical-json.ts';
 import { EnclaveConfigError } from '../errors.ts';
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };

@@ -1,53 +1,98 @@
 /**
- * RFC 8785 (JSON Canonicalization Scheme) over the `canonicalize` package, with the checks the
- * package leaves out: only plain JSON values are accepted, so no `toJSON`, `undefined`, NaN,
- * Infinity or lone surrogate can make two different documents share a canonical form.
+ * RFC 8785 (JSON Canonicalization Scheme): the one implementation in Cloister. Workflow and
+ * registry digests, receipt `output` digests and audit-record hashes all go through it, so
+ * they cannot drift apart.
+ *
+ * ECMAScript serialisation for numbers and strings (`JSON.stringify` of a primitive is exactly
+ * what RFC 8785 §3.2.2 prescribes), object keys sorted by UTF-16 code units (§3.2.3, which is
+ * what the default `sort()` compares), no whitespace. Only plain JSON values are accepted, so no
+ * `toJSON`, `undefined`, NaN, Infinity or lone surrogate can make two different documents share
+ * a canonical form (RFC 8785 §3.2.2.2 requires NaN/Infinity to fail; I-JSON forbids lone
+ * surrogates). -0 serialises as `0`, as §3.2.2.3 says. One pass: check and write together.
  */
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
 import { WorkflowNotCanonicalError } from './errors.ts';
 
-// The package is CommonJS (`module.exports = fn`); its typings declare an ESM default export.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
-
+const MAX_DEPTH = 128;
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function assertJsonValue(value: unknown, path: string, depth: number): void {
-  if (depth > 128) throw new WorkflowNotCanonicalError({ path, reason: 'nested deeper than 128 levels' });
-  if (value === null || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new WorkflowNotCanonicalError({ path, reason: 'number is not finite' });
-    return;
-  }
-  if (typeof value === 'string') {
-    if (loneSurrogate.test(value)) throw new WorkflowNotCanonicalError({ path, reason: 'string has a lone surrogate' });
-    return;
+/** Why a value has no canonical form, and where (a JSON Pointer). */
+export interface CanonicalJsonIssue {
+  readonly path: string;
+  readonly reason: string;
+}
+
+class NotCanonical {
+  constructor(
+    readonly segments: readonly (string | number)[],
+    readonly reason: string,
+  ) {}
+}
+
+function pointer(segments: readonly (string | number)[]): string {
+  return segments.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+function string(value: string, path: (string | number)[], what: 'string' | 'key'): string {
+  if (loneSurrogate.test(value)) throw new NotCanonical([...path], `${what} has a lone surrogate`);
+  return JSON.stringify(value);
+}
+
+function write(value: unknown, path: (string | number)[]): string {
+  if (path.length > MAX_DEPTH) throw new NotCanonical([...path], `nested deeper than ${MAX_DEPTH} levels`);
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new NotCanonical([...path], 'number is not finite');
+      return JSON.stringify(value);
+    case 'string':
+      return string(value, path, 'string');
+    case 'object':
+      break;
+    default:
+      throw new NotCanonical([...path], `${typeof value} is not a JSON value`);
   }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => assertJsonValue(item, `${path}/${index}`, depth + 1));
-    return;
-  }
-  if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) {
-      throw new WorkflowNotCanonicalError({ path, reason: 'not a plain object' });
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      out += (i === 0 ? '' : ',') + write(value[i], path);
+      path.pop();
     }
-    for (const [key, item] of Object.entries(value)) {
-      const keyPath = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-      if (loneSurrogate.test(key)) throw new WorkflowNotCanonicalError({ path: keyPath, reason: 'key has a lone surrogate' });
-      assertJsonValue(item, keyPath, depth + 1);
-    }
-    return;
+    return `${out}]`;
   }
-  throw new WorkflowNotCanonicalError({ path, reason: `${typeof value} is not a JSON value` });
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw new NotCanonical([...path], 'not a plain object');
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    path.push(key);
+    const text = `${string(key, path, 'key')}:${write(record[key], path)}`;
+    path.pop();
+    out += (i === 0 ? '' : ',') + text;
+  }
+  return `${out}}`;
+}
+
+/** The RFC 8785 form of a JSON value, or why it has none; for callers that raise their own error. */
+export function canonicalJsonResult(value: unknown): { readonly text: string } | { readonly issue: CanonicalJsonIssue } {
+  try {
+    return { text: write(value, []) };
+  } catch (error) {
+    if (error instanceof NotCanonical) return { issue: { path: pointer(error.segments), reason: error.reason } };
+    throw error;
+  }
 }
 
 /** The RFC 8785 canonical form of a JSON value. Throws `ERR_WORKFLOW_NOT_CANONICAL` for anything else. */
 export function canonicalJson(value: unknown): string {
-  assertJsonValue(value, '', 0);
-  const text = canonicalize(value);
-  if (text === undefined) throw new WorkflowNotCanonicalError({ path: '', reason: 'value has no JSON form' });
-  return text;
+  const result = canonicalJsonResult(value);
+  if ('issue' in result) throw new WorkflowNotCanonicalError(result.issue);
+  return result.text;
 }
 
 /** Lowercase hex SHA-256 of the UTF-8 bytes of the value's RFC 8785 canonical form. */

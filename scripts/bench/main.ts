@@ -23,6 +23,7 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   policy: async () => (await import('./policy.ts')).benchmark,
   // protocol
   hpke: async () => (await import('./hpke.ts')).benchmark,
+  cbor: async () => (await import('./cbor.ts')).benchmark,
   // sealed store
   'sealed-store': async () => (await import('./sealed-store.ts')).benchmark,
   // keys (enclave/kms, scripts/dev-kms)

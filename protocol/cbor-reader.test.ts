@@ -1,0 +1,117 @@
+import { Tag } from 'cbor2';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeCbor, decodeCborReference, encodeCborReference } from './cbor.ts';
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
+
+function outcome(decode: (b: Uint8Array) => unknown, bytes: Uint8Array): Outcome {
+  try {
+    return { ok: true, value: decode(bytes) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Both decoders fail, or both return structurally identical values (Tags, Maps, bigints, -0, NaN included). */
+function expectSameOutcome(bytes: Uint8Array, compare: 'deep' | 'encoding' = 'deep'): void {
+  const ours = outcome(decodeCbor, bytes);
+  const reference = outcome(decodeCborReference, bytes);
+  expect(ours.ok, Buffer.from(bytes).toString('hex')).toBe(reference.ok);
+  if (!ours.ok || !reference.ok) return;
+  // Deep equality of deeply nested Maps is exponential in vitest; re-encoding compares them in linear time.
+  if (compare === 'deep') expect(ours.value).toStrictEqual(reference.value);
+  else expect(Buffer.from(encodeCborReference(ours.value)).toString('hex')).toBe(Buffer.from(encodeCborReference(reference.value)).toString('hex'));
+}
+
+const hex = (h: string) => Uint8Array.from(Buffer.from(h.replaceAll(' ', ''), 'hex'));
+
+const { value: anyValue } = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.maxSafeInteger(),
+    fc.double(),
+    fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }),
+    fc.string({ unit: 'grapheme' }),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.array(tie('value'), { maxLength: 5 }),
+    fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 5 }),
+    fc.array(fc.tuple(fc.oneof(fc.integer({ min: -30, max: 30 }), fc.string({ maxLength: 3 }), fc.uint8Array({ maxLength: 3 })), tie('value')), { maxLength: 4 }).map((e) => new Map(e)),
+    fc.tuple(fc.oneof(fc.nat(300), fc.constant(2 ** 40)), tie('value')).map(([t, c]) => new Tag(t, c)),
+  ),
+}));
+
+// Bytes near valid CBOR: a valid encoding with a few bytes changed, cut short, or extended.
+const nearCbor = fc
+  .tuple(anyValue, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }), fc.nat(), fc.uint8Array({ maxLength: 3 }))
+  .map(([value, flips, cut, tail]) => {
+    const bytes = new Uint8Array(encodeCborReference(value));
+    for (const [at, to] of flips) if (bytes.length > 0) bytes[at % bytes.length] = to;
+    const kept = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
+    return cut % 5 === 0 ? Uint8Array.from([...kept, ...tail]) : kept;
+  });
+
+describe('decodeCbor (the strict reader) against cbor2 with the same options', () => {
+  it('returns what cbor2 returns for every encodable value', () => {
+    fc.assert(fc.property(anyValue, (value) => expectSameOutcome(encodeCborReference(value))), { numRuns: 1000 });
+  });
+
+  it('fails exactly where cbor2 fails on altered, truncated and extended encodings', () => {
+    fc.assert(fc.property(nearCbor, (bytes) => expectSameOutcome(bytes)), { numRuns: 4000 });
+  });
+
+  it('fails exactly where cbor2 fails on random bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 24 }), (bytes) => expectSameOutcome(bytes)), { numRuns: 4000 });
+  });
+
+  it.each([
+    ['an empty input', ''],
+    ['trailing bytes', 'f6 f6'],
+    ['an indefinite-length array', '9f 01 ff'],
+    ['an indefinite-length text string', '7f 61 61 ff'],
+    ['an indefinite-length map', 'bf 61 61 01 ff'],
+    ['a break outside any container', 'ff'],
+    ['a duplicate text key', 'a2 61 61 01 61 61 02'],
+    ['a duplicate integer key', 'a2 01 01 01 02'],
+    ['undefined', 'f7'],
+    ['an unassigned simple value', 'f0'],
+    ['a two-byte simple value', 'f8 20'],
+    ['a reserved additional information', '1c'],
+    ['a text string that is not UTF-8', '62 c3 28'],
+    ['a byte string longer than the input', '45 01 02'],
+    ['an array count larger than the input', '9a ff ff ff ff 00'],
+  ])('refuses %s, as cbor2 does', (_name, input) => {
+    const bytes = hex(input);
+    expect(() => decodeCbor(bytes)).toThrow(expect.objectContaining({ code: 'ERR_MESSAGE_MALFORMED' }));
+    expect(() => decodeCborReference(bytes)).toThrow();
+  });
+
+  it('accepts a key written in two different encodings, as cbor2 does, the later one winning', () => {
+    expectSameOutcome(hex('a2 01 61 61 18 01 61 62'));
+    expect(decodeCbor(hex('a2 01 61 61 18 01 61 62'))).toEqual(new Map([[1, 'b']]));
+  });
+
+  it('bounds nesting where cbor2 does: arrays count two levels, maps and tags one', () => {
+    for (let n = 28; n <= 36; n++) expectSameOutcome(Uint8Array.from([...new Array<number>(n).fill(0x81), 0x01]), 'encoding');
+    for (let n = 60; n <= 68; n++) expectSameOutcome(Uint8Array.from([...new Array<number>(n).fill(0xc1), 0x01]), 'encoding');
+    for (let n = 60; n <= 68; n++) expectSameOutcome(Uint8Array.from([...Array.from({ length: n }, () => [0xa1, 0x01]).flat(), 0x01]), 'encoding');
+    expect(() => decodeCbor(Uint8Array.from([...new Array<number>(40).fill(0x81), 0x01]))).toThrow();
+  });
+
+  it('rejects a duplicate among many keys in linear time', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => [0x19, i >> 8, i & 0xff, 0xf6]).flat();
+    const head = [0xb9, 0x13, 0x89]; // 5001 entries
+    const bytes = Uint8Array.from([...head, ...keys, 0x19, 0x00, 0x07, 0xf6]);
+    expectSameOutcome(bytes);
+    expect(() => decodeCbor(bytes)).toThrow();
+  });
+
+  it('returns byte strings as plain Uint8Arrays even from a Buffer', () => {
+    const value = decodeCbor(Buffer.from(hex('a1 61 62 43 01 02 03'))) as { b: Uint8Array };
+    expect(Buffer.isBuffer(value.b)).toBe(false);
+    expect([...value.b]).toEqual([1, 2, 3]);
+  });
+});
