@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   // The enclave's only way out; up before `ready`, because the enclave reaches KMS through it while it boots.
   let egress: EgressProxy | undefined;
   if (values.egress) {
-    const egressAllow = [...(control?.bundle.egress ?? []), ...extraEgress.destinations];
+    const egressAllow = [...(control?.plane.bundle.egress ?? []), ...extraEgress.destinations];
     egress = createEgressProxy({
       listen: values.egress,
       allow: egressAllow,

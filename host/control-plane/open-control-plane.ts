@@ -5,7 +5,7 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { loadPolicyBundle, type PolicyBundle, type PolicyBundleFile } from '../../policies/load-policy-bundle.ts';
+import { loadPolicyBundle, type PolicyBundleFile } from '../../policies/load-policy-bundle.ts';
 import { isCloisterError } from '../../protocol/cloister-error.ts';
 import type { ControlStore } from './control-store.ts';
 import { createControlPlane, type ControlPlane } from './create-control-plane.ts';
@@ -27,10 +27,7 @@ async function readBundleFiles(dir: string): Promise<PolicyBundleFile[]> {
   return files;
 }
 
-export async function openControlPlane(options: {
-  readonly bundleDir: string;
-  readonly databasePath: string;
-}): Promise<{ plane: ControlPlane; store: ControlStore; bundle: PolicyBundle }> {
+export async function openControlPlane(options: { readonly bundleDir: string; readonly databasePath: string }): Promise<{ plane: ControlPlane; store: ControlStore }> {
   let files: PolicyBundleFile[];
   try {
     files = await readBundleFiles(options.bundleDir);
@@ -40,5 +37,5 @@ export async function openControlPlane(options: {
   }
   const bundle = loadPolicyBundle(files);
   const store = createSqliteControlStore({ path: options.databasePath });
-  return { plane: createControlPlane({ store, bundle }), store, bundle };
+  return { plane: createControlPlane({ store, bundle }), store };
 }
