@@ -16,14 +16,19 @@
  *   --host-services  CLOISTER_HOST_SERVICES   the host's services channel (`unix:PATH`; on Nitro the
  *                                              enclave's end of the vsock bridge to the parent)
  *   --kms-endpoint   CLOISTER_KMS_ENDPOINT    `https://kms.REGION.amazonaws.com`, or the dev KMS URL
- *   --kms-socket     CLOISTER_KMS_SOCKET      TEMPORARY (until the egress proxy): reach the KMS
- *                                              endpoint through this Unix socket (the dev KMS's)
  *   --kms-region     CLOISTER_KMS_REGION      e.g. `us-east-1`
  *   --kms-key-id     CLOISTER_KMS_KEY_ID      the key whose policy pins this enclave's PCRs
  *   --namespace      CLOISTER_STATE_NAMESPACE the deployment's sealed-state namespace (default `dep_local`)
  *   --collections    CLOISTER_COLLECTIONS     sealed collections to open at boot (comma-separated)
  *   credentials      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (environment only)
  * Without them the enclave runs with its audit chain in memory only, and says so.
+ *
+ * Egress (DESIGN §3.4, docs/egress.md): the enclave has no network; KMS (and model endpoints) are
+ * reached only through the host's egress proxy, and only if on the allowlist (checked here first):
+ *   --egress         CLOISTER_EGRESS          the host's egress proxy, `unix:PATH` (required with KMS)
+ *   --egress-allow   CLOISTER_EGRESS_ALLOW    `host:port,…` allowed besides the policy bundle's list
+ *   --egress-direct  CLOISTER_EGRESS_DIRECT   `host:port=unix:PATH,…` fixed-destination forwarders
+ *                                              (AWS vsock-proxy for KMS on Nitro)
  *
  * Boot (DESIGN §3.1): PCRs of this build, the simulated NSM (a development stand-in, and it
  * says so), keys in memory, the root key from KMS with attestation, the sealed state and
@@ -36,13 +41,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { createSimulatedNsm, importDevPki } from '../attestation/index.ts';
+import { createEnclaveEgress } from './boot/create-enclave-egress.ts';
+import type { EgressConnector } from './egress/create-egress-connector.ts';
 import { createEnclaveServer } from './enclave-server.ts';
 import { createEnclaveService } from './enclave-service.ts';
 import { generateEnclaveKeys, generateKmsRecipientKey } from './enclave-keys.ts';
 import { EnclaveConfigError } from './errors.ts';
 import { connectHostServices } from './host-services/connect-host-services.ts';
 import { createEnclaveKmsClient, type RecipientAttestationSource } from './kms/enclave-kms-client.ts';
-import { createUnixSocketRequestHandler } from './kms/unix-socket-request-handler.ts';
 import type { SealedCollection } from './kms/load-sealed-collection.ts';
 import type { SealedStore } from './sealing/sealed-store.ts';
 import { bootEnclaveState } from './state/boot-enclave-state.ts';
@@ -60,7 +66,9 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
       'host-services': { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
       'kms-endpoint': { type: 'string', default: process.env.CLOISTER_KMS_ENDPOINT },
-      'kms-socket': { type: 'string', default: process.env.CLOISTER_KMS_SOCKET },
+      egress: { type: 'string', default: process.env.CLOISTER_EGRESS },
+      'egress-allow': { type: 'string', default: process.env.CLOISTER_EGRESS_ALLOW },
+      'egress-direct': { type: 'string', default: process.env.CLOISTER_EGRESS_DIRECT },
       'kms-region': { type: 'string', default: process.env.CLOISTER_KMS_REGION },
       'kms-key-id': { type: 'string', default: process.env.CLOISTER_KMS_KEY_ID },
       namespace: { type: 'string', default: process.env.CLOISTER_STATE_NAMESPACE ?? 'dep_local' },
@@ -91,8 +99,22 @@ async function main(): Promise<void> {
   log(`attestation by ${nsm.kind}: documents verify only against the development root, never against AWS's`);
 
   const keys = { ...generateEnclaveKeys(), kmsRecipient: await generateKmsRecipientKey() };
-  const state = await openState(values, nsm, keys.kmsRecipient, log);
-  const workflows = await bootWorkflows({ bundle, ...(state ? { state } : {}), modelKeys: parseModelKeys(process.env.CLOISTER_MODEL_KEYS) });
+  // The enclave's one way out: KMS below and the model client (`fetch: egress.fetch`) share it,
+  // within the loaded bundle's egress allowlist (and any configured additions).
+  const egress = createEnclaveEgress({
+    proxy: values.egress,
+    allow: values['egress-allow'],
+    direct: values['egress-direct'],
+    bundleEgress: bundle.egress,
+    reach: values['kms-endpoint'] ? [values['kms-endpoint']] : [],
+  });
+  const state = await openState(values, nsm, keys.kmsRecipient, egress, log);
+  const workflows = await bootWorkflows({
+    bundle,
+    ...(state ? { state } : {}),
+    ...(egress ? { fetch: egress.fetch } : {}),
+    modelKeys: parseModelKeys(process.env.CLOISTER_MODEL_KEYS),
+  });
   const service = await createEnclaveService({
     nsm,
     keys,
@@ -114,6 +136,7 @@ async function main(): Promise<void> {
     stopping = true;
     await server.close();
     await state?.close();
+    await egress?.close();
     if (values.endpoint?.startsWith('unix:')) rmSync(values.endpoint.slice('unix:'.length), { force: true });
     log('stopped');
     process.exit(0);
@@ -131,7 +154,6 @@ async function main(): Promise<void> {
 interface StateSettings {
   readonly 'host-services'?: string | undefined;
   readonly 'kms-endpoint'?: string | undefined;
-  readonly 'kms-socket'?: string | undefined;
   readonly 'kms-region'?: string | undefined;
   readonly 'kms-key-id'?: string | undefined;
   readonly namespace?: string | undefined;
@@ -143,6 +165,7 @@ async function openState(
   values: StateSettings,
   nsm: RecipientAttestationSource,
   recipientKey: KeyObject,
+  egress: EgressConnector | undefined,
   log: (message: string) => void,
 ): Promise<
   | {
@@ -166,18 +189,17 @@ async function openState(
   const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) throw new EnclaveConfigError({ setting: 'credentials', reason: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' });
   const sessionToken = process.env.AWS_SESSION_TOKEN;
+  if (!egress) throw new EnclaveConfigError({ setting: 'egress', reason: 'KMS is reached only through the host\'s egress proxy: give --egress unix:PATH' });
 
   const hostServices = connectHostServices({ endpoint: values['host-services']! });
   await hostServices.connect();
-  const transport = values['kms-socket'] ? createUnixSocketRequestHandler(values['kms-socket']) : undefined;
-  if (transport) log('KMS traffic goes over a local Unix socket to the dev KMS (temporary, until the egress proxy lands)');
   const kms = await createEnclaveKmsClient({
     endpoint: values['kms-endpoint']!,
     region: values['kms-region']!,
     credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
     nsm,
     recipientKey,
-    ...(transport ? { requestHandler: transport.requestHandler } : {}),
+    requestHandler: egress.requestHandler,
   });
   try {
     const state = await bootEnclaveState({
@@ -200,13 +222,11 @@ async function openState(
       close: async () => {
         state.close();
         kms.destroy();
-        transport?.destroy();
         await hostServices.close();
       },
     };
   } catch (error) {
     kms.destroy();
-    transport?.destroy();
     await hostServices.close();
     throw error;
   }
@@ -215,7 +235,9 @@ async function openState(
 // A startup failure is one clear line and exit code 1, never a stack trace with paths in it.
 main().catch((error: unknown) => {
   const usage = error instanceof TypeError && /^ERR_PARSE_ARGS/.test(String((error as { code?: unknown }).code));
-  const text = error instanceof CloisterError ? `${error.code}: ${error.message}` : usage ? error.message : 'ERR_INTERNAL: unexpected failure';
+  // A typed cause (an egress refusal under ERR_KMS_UNAVAILABLE, say) says whether to retry or fix the config.
+  const cause = error instanceof CloisterError && error.cause instanceof CloisterError ? ` (${error.cause.code})` : '';
+  const text = error instanceof CloisterError ? `${error.code}: ${error.message}${cause}` : usage ? error.message : 'ERR_INTERNAL: unexpected failure';
   process.stderr.write(`enclave: ${text}\n`);
   process.exit(1);
 });

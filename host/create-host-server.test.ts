@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
+import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHostServer, type HostServerOptions } from './create-host-server.ts';
 import type { EnclaveLink, LinkState } from './enclave-link.ts';
@@ -152,6 +153,15 @@ describe('authentication', () => {
     const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: auth });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toContain('cloister_host_enclave_connected 1');
+  });
+
+  it('serves the metrics of the registry it is given next to its own', async () => {
+    const registry = new Registry();
+    new Counter({ name: 'cloister_egress_tunnels_opened_total', help: 'test', labelNames: ['destination'], registers: [registry] }).inc({ destination: '127.0.0.1:9' });
+    const { app } = await host({ registry });
+    const body = (await app.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
+    expect(body).toContain('cloister_egress_tunnels_opened_total{destination="127.0.0.1:9"} 1');
+    expect(body).toContain('cloister_host_enclave_connected 1');
   });
 
   it('serves /metrics without a key when configured public', async () => {

@@ -12,6 +12,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Registry } from 'prom-client';
 import { CloisterError, InternalError } from '../protocol/cloister-error.ts';
 import { REQUEST_MEDIA_TYPE, RESPONSE_MEDIA_TYPE } from '../protocol/encapsulation.ts';
 import { controlPlaneRoutes } from './control-plane/control-plane-routes.ts';
@@ -39,6 +40,8 @@ export interface HostServerOptions {
   /** Accepted API keys; empty means the API is open (development only). */
   readonly apiKeys: readonly string[];
   readonly metricsPublic?: boolean;
+  /** The process's metrics registry, served on `/metrics` with the host's own (e.g. the egress proxy's); default a fresh one. */
+  readonly registry?: Registry;
   /** Maximum sealed request size in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
   /** Requests per key (or per address without keys) per window (default 600 per minute). */
@@ -106,7 +109,7 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
     return503OnClosing: true,
   });
 
-  const metrics = createHostMetrics(() => link.state() === 'connected');
+  const metrics = createHostMetrics(() => link.state() === 'connected', options.registry);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(REQUEST_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));

@@ -13,8 +13,8 @@ export interface HostMetrics {
   readonly enclaveConnected: Gauge;
 }
 
-export function createHostMetrics(readLinkConnected: () => boolean): HostMetrics {
-  const registry = new Registry();
+/** `registry`: the host process's own, shared with its other parts (the egress proxy); default a fresh one. */
+export function createHostMetrics(readLinkConnected: () => boolean, registry: Registry = new Registry()): HostMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'cloister_host_' });
   return {
     registry,

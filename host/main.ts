@@ -5,6 +5,12 @@
  * `--policy-bundle` and `--control-db` turn on the workflow control plane (docs/control-plane.md);
  * its admin keys come from `CLOISTER_ADMIN_KEYS` or `--admin-keys-file`.
  *
+ * With `--egress unix:PATH` (or `CLOISTER_EGRESS`), the host runs the enclave's egress proxy there
+ * (DESIGN §3.4, docs/egress.md): the enclave has no network, and reaches KMS and model endpoints
+ * only through it. Its allowlist is the policy bundle's `egress` list (with `--policy-bundle`)
+ * plus `--egress-allow host:port,…` (or `CLOISTER_EGRESS_ALLOW`), e.g. the dev KMS locally; its
+ * metrics are on `/metrics`, one log line per connection (destination, decision, byte counts).
+ *
  * With `--services`, the host also serves the enclave's calls out (host/create-host-services-server.ts)
  * on that endpoint: sealed state in SQLite at `DIR/host/state.sqlite`, sealed collections from
  * `DIR/host/collections/NAME/`. Everything there is sealed; the host cannot read it.
@@ -17,11 +23,14 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
 import { CloisterError } from '../protocol/cloister-error.ts';
+import { parseEgressList } from '../protocol/egress/parse-egress-list.ts';
 import { createEnclaveLink } from './create-enclave-link.ts';
 import { openControlPlane } from './control-plane/open-control-plane.ts';
 import { createHostServer } from './create-host-server.ts';
 import { createHostServicesServer } from './create-host-services-server.ts';
+import { createEgressProxy, type EgressProxy } from './egress/index.ts';
 import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
 import { HostConfigError } from './errors.ts';
 
@@ -39,6 +48,8 @@ async function main(): Promise<void> {
       'control-db': { type: 'string' },
       'admin-keys-file': { type: 'string' },
       services: { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
+      egress: { type: 'string', default: process.env.CLOISTER_EGRESS },
+      'egress-allow': { type: 'string', default: process.env.CLOISTER_EGRESS_ALLOW ?? '' },
       'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
     },
     strict: true,
@@ -54,6 +65,12 @@ async function main(): Promise<void> {
   const control =
     values['policy-bundle'] && values['control-db'] ? await openControlPlane({ bundleDir: values['policy-bundle'], databasePath: values['control-db'] }) : undefined;
   const adminKeys = readKeys('admin-keys-file', values['admin-keys-file'], process.env.CLOISTER_ADMIN_KEYS);
+  const extraEgress = parseEgressList(values['egress-allow']);
+  if (extraEgress.invalid.length > 0) {
+    throw new HostConfigError({ setting: 'egress-allow', reason: `entries ${extraEgress.invalid.join(', ')} are not host:port` });
+  }
+  if (!values.egress && extraEgress.destinations.length > 0) throw new HostConfigError({ setting: 'egress-allow', reason: 'needs --egress' });
+  const registry = new Registry();
 
   // The enclave's calls out must be served before it boots: it fetches its keys' wrapped copy here.
   let services: { close(): Promise<void> } | undefined;
@@ -80,11 +97,25 @@ async function main(): Promise<void> {
   const app = await createHostServer({
     link,
     apiKeys,
+    registry,
     metricsPublic: values['metrics-public'],
     ...(values['body-limit'] ? { bodyLimit: Number(values['body-limit']) } : {}),
     ...(values['rate-limit'] ? { rateLimit: { max: Number(values['rate-limit']), windowMs: 60_000 } } : {}),
     ...(control ? { controlPlane: { plane: control.plane, adminKeys } } : {}),
   });
+  // The enclave's only way out; up before `ready`, because the enclave reaches KMS through it while it boots.
+  let egress: EgressProxy | undefined;
+  if (values.egress) {
+    const egressAllow = [...(control?.plane.bundle.egress ?? []), ...extraEgress.destinations];
+    egress = createEgressProxy({
+      listen: values.egress,
+      allow: egressAllow,
+      registry,
+      log: (record) => app.log.info(record),
+    });
+    await egress.listen();
+    app.log.info({ event: 'egress_proxy_listening', allowed: egressAllow.map((d) => `${d.host}:${d.port}`) });
+  }
   let stopping = false;
   // Connect before announcing readiness, so /healthz is truthful from the first request. An
   // enclave that boots after the host (it calls the host's services while it boots) is awaited
@@ -109,6 +140,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await app.close();
+    await egress?.close();
     await link.close();
     await control?.store.close();
     await services?.close();

@@ -37,9 +37,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     token = readFileSync(join(dataDir, 'dev-token.jwt'), 'utf8').trim();
   } else {
     const dataDir = values['data-dir'] ?? (temporary = mkdtempSync(join(tmpdir(), 'cloister-demo-')));
-    // Model traffic from an isolated enclave needs the egress connector (docs/runtime.md); until the
-    // enclave's model client uses it, the demo's enclave shares the machine's loopback.
-    stack = await startStack({ port: 0, dataDir, isolation: 'off', log: (line) => lines.push(line) });
+    stack = await startStack({ port: 0, dataDir, log: (line) => lines.push(line) });
     url = stack.url;
     trust = stack.trust;
     token = readFileSync(stack.tokenFile, 'utf8').trim();

@@ -31,6 +31,12 @@ const sign = (key: Parameters<typeof signReview>[0]['key'], reviewer: string) =>
   signReview({ key, reviewer, workflow: { name: 'claims-rag', version: '1.0.0', digest }, decision: 'approve', at: 1_800_000_000 });
 
 describe('createControlPlane', () => {
+  it('exposes the bundle it reviews against, egress allowlist included', () => {
+    const plane = createControlPlane({ store: createMemoryControlStore(), bundle: fixture.bundle });
+    expect(plane.bundle.digest).toBe(fixture.bundle.digest);
+    expect(plane.bundle.egress).toEqual([{ host: '127.0.0.1', port: 4010 }]);
+  });
+
   it('refuses to launch when the stored reviews no longer verify (the host database was altered)', async () => {
     const { bundle, keys } = fixture;
     const inner = createMemoryControlStore();

@@ -61,6 +61,8 @@ export interface ReviewOutcome {
 export type ControlTransition = 'launch' | 'pause' | 'resume' | 'stop';
 
 export interface ControlPlane {
+  /** The policy bundle it reviews against (the host also takes its egress allowlist from it). */
+  readonly bundle: PolicyBundle;
   /** Creates a draft from JSON or YAML text. The same document again is not an error (`created: false`). */
   create(text: string, format: WorkflowFormat, actor: string): Promise<{ readonly workflow: WorkflowDetail; readonly created: boolean }>;
   /** Replaces a draft's document (same name and version); refused once submitted. */
@@ -169,6 +171,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   }
 
   return {
+    bundle,
     create: (text, format, actor) =>
       exclusive(async () => {
         const { doc, canonical, digest } = parse(text, format);

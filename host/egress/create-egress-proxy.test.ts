@@ -239,6 +239,7 @@ describe('createEgressProxy', () => {
     const text = await registry.metrics();
     expect(text).toContain(`cloister_egress_connections_total{destination="127.0.0.1:${upstream.port}",decision="relayed"} 1`);
     expect(text).toContain('cloister_egress_connections_total{destination="other",decision="refused"} 1');
+    expect(text).toContain(`cloister_egress_tunnels_opened_total{destination="127.0.0.1:${upstream.port}"} 1`);
     expect(text).toContain(`cloister_egress_bytes_total{destination="127.0.0.1:${upstream.port}",direction="to_destination"} 3`);
     expect(text).not.toContain('attacker-chosen');
   });

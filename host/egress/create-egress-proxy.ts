@@ -191,6 +191,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
         }
         return;
       }
+      if (!client.destroyed) metrics?.tunnelOpened(destination);
       relay(client, upstream, read.rest, (end) =>
         finish({ destination, decision: 'relayed', end, bytesToDestination: upstream.bytesWritten, bytesFromDestination: upstream.bytesRead }),
       );

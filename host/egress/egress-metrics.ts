@@ -8,6 +8,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export type EgressDecision = 'relayed' | 'refused' | 'malformed' | 'too_large' | 'unreachable' | 'timeout' | 'busy' | 'abandoned';
 
 export interface EgressMetrics {
+  /** A relay began (answered 200); counted then, not at close, so long-lived tunnels show at once. */
+  tunnelOpened(destination: string): void;
   connectionClosed(record: { destination: string; decision: EgressDecision; bytesToDestination: number; bytesFromDestination: number }): void;
   active(delta: 1 | -1): void;
 }
@@ -17,6 +19,12 @@ export function createEgressMetrics(registry: Registry): EgressMetrics {
     name: 'cloister_egress_connections_total',
     help: 'Egress proxy connections by destination (allowlisted host:port or other) and decision',
     labelNames: ['destination', 'decision'] as const,
+    registers: [registry],
+  });
+  const tunnels = new Counter({
+    name: 'cloister_egress_tunnels_opened_total',
+    help: 'Egress relays started (CONNECT answered 200), by allowlisted destination host:port',
+    labelNames: ['destination'] as const,
     registers: [registry],
   });
   const bytes = new Counter({
@@ -31,6 +39,9 @@ export function createEgressMetrics(registry: Registry): EgressMetrics {
     registers: [registry],
   });
   return {
+    tunnelOpened(destination) {
+      tunnels.inc({ destination });
+    },
     connectionClosed({ destination, decision, bytesToDestination, bytesFromDestination }) {
       connections.inc({ destination, decision });
       if (bytesToDestination > 0) bytes.inc({ destination, direction: 'to_destination' }, bytesToDestination);

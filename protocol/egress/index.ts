@@ -17,3 +17,4 @@ export {
   parseEgressAuthority,
 } from './egress-destination.ts';
 export type { EgressAllowlist, EgressDestination } from './egress-destination.ts';
+export { parseEgressList } from './parse-egress-list.ts';

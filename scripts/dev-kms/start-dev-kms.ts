@@ -9,7 +9,6 @@
  * for the local stack and tests only, listens on loopback only, and says so in every log line.
  */
 import { createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError, attestationRefusedMarker } from './aws-error.ts';
@@ -42,11 +41,6 @@ export interface DevKmsConfig {
   /** Loopback only: `127.0.0.1` (default) or `::1`. */
   readonly host?: '127.0.0.1' | '::1';
   readonly port?: number;
-  /**
-   * Also serve on this Unix socket (same handler, same keys). TEMPORARY: the network-isolated
-   * enclave of `cloister up` reaches the dev KMS this way until the host's egress proxy lands.
-   */
-  readonly socketPath?: string;
 }
 
 export interface DevKms {
@@ -414,35 +408,16 @@ export async function startDevKms(config: DevKmsConfig): Promise<DevKms> {
     server.once('error', reject);
     server.listen(config.port ?? 0, config.host ?? '127.0.0.1', () => resolve());
   });
-  let socketServer: Server | undefined;
-  if (config.socketPath !== undefined) {
-    const unixServer = createServer((request, response) => {
-      void serve(request, response);
-    });
-    unixServer.keepAliveTimeout = 5_000;
-    rmSync(config.socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      unixServer.once('error', reject);
-      unixServer.listen(config.socketPath, () => resolve());
-    });
-    socketServer = unixServer;
-  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  log(`${LOG_PREFIX} listening on http://${host}:${address.port}${socketServer ? ' and a Unix socket' : ''}; keys in the clear under the data dir`);
+  log(`${LOG_PREFIX} listening on http://${host}:${address.port}; keys in the clear under the data dir`);
   return {
     url: `http://${host}:${address.port}`,
     keyStore,
-    close: async () => {
-      const closing = [server, ...(socketServer ? [socketServer] : [])].map(
-        (s) =>
-          new Promise<void>((resolve, reject) => {
-            s.closeAllConnections();
-            s.close((error) => (error ? reject(error) : resolve()));
-          }),
-      );
-      await Promise.all(closing);
-      if (config.socketPath !== undefined) rmSync(config.socketPath, { force: true });
-    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
   };
 }

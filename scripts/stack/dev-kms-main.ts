@@ -2,11 +2,11 @@
  * The dev KMS as a process of the local stack (`cloister up` starts it; it stands in for an
  * external AWS service, so it runs on its own):
  *
- *   node bin/run-ts.js scripts/stack/dev-kms-main.ts --data-dir DIR --root-pem FILE --socket PATH [--region R]
+ *   node bin/run-ts.js scripts/stack/dev-kms-main.ts --data-dir DIR --root-pem FILE [--region R]
  *
  * A DEVELOPMENT STAND-IN for AWS KMS: key material in the clear under DIR. It listens on loopback
- * TCP (for the data owner's tools) and on a Unix socket (TEMPORARY: the network-isolated enclave
- * reaches it there until the host's egress proxy lands). Credentials come from
+ * TCP only: the data owner's tools call it directly, the network-isolated enclave through the
+ * host's egress proxy (the stack puts this address on both allowlists). Credentials come from
  * `DIR/dev-kms-credentials.json` (created on first start). Prints `ready URL` once it serves.
  */
 import { readFileSync } from 'node:fs';
@@ -20,19 +20,17 @@ async function main(): Promise<void> {
     options: {
       'data-dir': { type: 'string' },
       'root-pem': { type: 'string' },
-      socket: { type: 'string' },
       region: { type: 'string', default: 'us-east-1' },
     },
     strict: true,
   });
-  if (!values['data-dir'] || !values['root-pem'] || !values.socket) throw new TypeError('give --data-dir, --root-pem and --socket');
+  if (!values['data-dir'] || !values['root-pem']) throw new TypeError('give --data-dir and --root-pem');
   const credentials = loadDevKmsCredentials(values['data-dir']);
   const kms = await startDevKms({
     dataDir: values['data-dir'],
     region: values.region,
     credentials: [credentials.owner, credentials.enclave],
     verifyAttestation: createNitroRecipientVerifier({ root: readFileSync(values['root-pem'], 'utf8') }),
-    socketPath: values.socket,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`ready ${kms.url}\n`);

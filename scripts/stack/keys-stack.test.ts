@@ -1,7 +1,8 @@
 /**
  * Keys and sealed data in the running stack (issue 5), across real processes: the dev KMS, the
- * host (SQLite behind the host-services channel) and the network-isolated enclave. One stack for
- * the whole file; the refusal cases boot extra enclave processes against it.
+ * host (SQLite behind the host-services channel, the egress proxy) and the network-isolated
+ * enclave, which reaches the dev KMS only through the host's egress proxy. One stack for the
+ * whole file; the refusal cases boot extra enclave processes against it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { createClient } from '../../client/create-client.ts';
 import { verifyAuditChain, type AuditRecord } from '../../protocol/audit-record.ts';
 import { DEMO_WORKFLOWS } from './stack-workflows.ts';
 import { DEMO_COLLECTION, demoCollectionDocuments, ownerKmsClient, stackKeyPolicy } from './stack-kms.ts';
+import { isolatedCommand } from './network-isolation.ts';
+import { startChild } from './child-process.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,8 +56,9 @@ async function bootExtraEnclave(env: Record<string, string>): Promise<{ ready: b
       env: {
         ...process.env,
         CLOISTER_HOST_SERVICES: `unix:${stack.servicesSocketPath}`,
-        CLOISTER_KMS_ENDPOINT: 'http://kms.us-east-1.dev-kms.invalid',
-        CLOISTER_KMS_SOCKET: stack.kms.socketPath,
+        CLOISTER_EGRESS: `unix:${stack.egressSocketPath}`,
+        CLOISTER_EGRESS_ALLOW: new URL(stack.kms.url).host,
+        CLOISTER_KMS_ENDPOINT: stack.kms.url,
         CLOISTER_KMS_REGION: stack.kms.key.region,
         CLOISTER_KMS_KEY_ID: stack.kms.key.keyId,
         // The bundle is part of the measurement: the stack's, or KMS refuses another PCR0.
@@ -156,6 +160,56 @@ describe('keys and sealed data in the local stack', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('reaches the dev KMS only through the host egress proxy, which counts the tunnels on /metrics', async () => {
+    const kms = new URL(stack.kms.url).host;
+    const metrics = await (await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${apiKey}` } })).text();
+    const opened = new RegExp(`cloister_egress_tunnels_opened_total\\{destination="${kms.replaceAll('.', '\\.')}"\\} (\\d+)`).exec(metrics);
+    // The boot made at least two attested calls (the root key, the demo collection's key) over kept-alive tunnels.
+    expect(Number(opened?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+    const log = lines.join('\n');
+    expect(log).toMatch(new RegExp(`"event":"egress_proxy_listening","allowed":\\[[^\\]]*"${kms.replaceAll('.', '\\.')}"`));
+    // Nothing else left through it: every destination it was asked for is the dev KMS.
+    const destinations = [...metrics.matchAll(/cloister_egress_tunnels_opened_total\{destination="([^"]+)"\}/g)].map((m) => m[1]);
+    expect(destinations).toEqual([kms]);
+  });
+
+  it('cannot reach the dev KMS directly from the enclave network namespace', async (context) => {
+    if (stack.isolation.mode === 'none') context.skip();
+    const { port } = new URL(stack.kms.url);
+    const script = `const s=require('node:net').connect(${port},'127.0.0.1');s.on('connect',()=>{console.log('ready connected');process.exit(0)});s.on('error',e=>{console.log('ready '+e.code);process.exit(0)})`;
+    const [command, args] = isolatedCommand(stack.isolation.mode, process.execPath, ['-e', script]);
+    const probe = startChild({ name: 'probe', command, args });
+    const outcome = await probe.ready;
+    await probe.exited;
+    expect(['ENETUNREACH', 'ECONNREFUSED', 'EHOSTUNREACH']).toContain(outcome);
+  });
+
+  it('refuses to boot, with a typed egress error and no secret, when the KMS endpoint is not on its egress allowlist', async () => {
+    const creds = credentials().enclave;
+    const boot = await bootExtraEnclave({ CLOISTER_EGRESS_ALLOW: '127.0.0.1:9', CLOISTER_STATE_NAMESPACE: 'dep_not_allowed' });
+    expect(boot.ready).toBe(false);
+    expect(boot.code).toBe(1);
+    expect(boot.stderr).toContain(`enclave: ERR_EGRESS_NOT_ALLOWED: egress to ${new URL(stack.kms.url).host} is not on the policy bundle's allowlist`);
+    expect(boot.stderr).not.toContain(creds.secretAccessKey);
+    expect(boot.stderr).not.toContain(stack.dataDir);
+  });
+
+  it('refuses to boot when the host egress proxy does not allow the KMS endpoint, naming the host refusal', async () => {
+    // The enclave allows a second "KMS" address; the host's list has only the stack's dev KMS.
+    const elsewhere = 'http://127.0.0.1:9';
+    const boot = await bootExtraEnclave({ CLOISTER_EGRESS_ALLOW: '127.0.0.1:9', CLOISTER_KMS_ENDPOINT: elsewhere, CLOISTER_STATE_NAMESPACE: 'dep_host_refused' });
+    expect(boot.ready).toBe(false);
+    expect(boot.code).toBe(1);
+    expect(boot.stderr).toMatch(/enclave: ERR_KMS_UNAVAILABLE: KMS \w+: KMS could not be reached \(ERR_EGRESS_REFUSED_BY_HOST\)/);
+    expect(boot.stderr).not.toContain(credentials().enclave.secretAccessKey);
+  });
+
+  it('refuses to boot with KMS settings but no egress proxy: it has no other way out', async () => {
+    const boot = await bootExtraEnclave({ CLOISTER_EGRESS: '', CLOISTER_EGRESS_ALLOW: '' });
+    expect(boot.ready).toBe(false);
+    expect(boot.stderr).toContain("enclave: ERR_ENCLAVE_INVALID_CONFIG: invalid enclave setting 'egress'");
   });
 
   it('refuses to boot with only part of the KMS settings rather than run without sealed state', async () => {

@@ -4,8 +4,10 @@
  * directory, the enclave in its own network namespace where the OS allows it.
  *
  * Order: dev KMS → the stack's KMS key (policy pinning this build's PCR0) → the sealed demo
- * collection → host (HTTP API and the host-services channel) → enclave (root key from KMS with
- * attestation, sealed audit log, demo collection opened) → `ready`.
+ * collection → host (HTTP API, the host-services channel, the egress proxy) → enclave (root key
+ * from KMS with attestation, through the host's egress proxy; sealed audit log, demo collection
+ * opened) → `ready`. The dev KMS's loopback address is the one destination the stack adds to both
+ * egress allowlists (the policy bundle's list comes on top).
  *
  * Data directory (default `.cloister/`):
  *   dev-pki.json        the development attestation PKI, private keys included (mode 0600; a
@@ -15,7 +17,7 @@
  *   kms-key.json        the stack's KMS key id and the PCR0 its policy pins
  *   host/state.sqlite   the host's store of sealed enclave state (audit log, wrapped root key)
  *   host/collections/   sealed collections (`cloister seal` output), the demo one included
- *   enclave.sock, host-services.sock, kms.sock   the channels, removed on shutdown
+ *   enclave.sock, host-services.sock, egress.sock   the channels, removed on shutdown
  *
  * If the enclave process dies, it is restarted (new keys: clients attest again; the root key
  * comes back from KMS and the audit chain continues); the host reconnects by itself. If the host
@@ -71,8 +73,10 @@ export interface RunningStack {
   /** The host-services channel the enclave calls out on. */
   readonly servicesSocketPath: string;
   readonly isolation: IsolationProbe;
-  /** The dev KMS: its owner-side URL, the enclave's socket, the stack's key. */
-  readonly kms: { readonly url: string; readonly socketPath: string; readonly key: StackKmsKey; readonly credentialsFile: string };
+  /** The host's egress proxy, the enclave's only way out. */
+  readonly egressSocketPath: string;
+  /** The dev KMS: its URL (the enclave reaches it through the egress proxy), the stack's key. */
+  readonly kms: { readonly url: string; readonly key: StackKmsKey; readonly credentialsFile: string };
   readonly devKms: ChildHandle;
   /** The dev model server (in the supervisor): its URL and the request log tests read. */
   readonly model: { readonly url: string; readonly requestLogPath: string };
@@ -138,8 +142,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
   const socketPath = join(dataDir, 'enclave.sock');
   const servicesSocketPath = join(dataDir, 'host-services.sock');
-  const kmsSocketPath = join(dataDir, 'kms.sock');
-  for (const path of [socketPath, servicesSocketPath, kmsSocketPath]) {
+  const egressSocketPath = join(dataDir, 'egress.sock');
+  for (const path of [socketPath, servicesSocketPath, egressSocketPath]) {
     if (Buffer.byteLength(path) > 107) throw new SocketPathTooLongError({ length: Buffer.byteLength(path) });
   }
   if (await socketInUse(socketPath)) throw new StackAlreadyRunningError();
@@ -168,7 +172,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const endpoint = `unix:${socketPath}`;
   const relay = (name: string) => (_stream: 'stdout' | 'stderr', line: string) => log(`[${name}] ${line}`);
   const removeSockets = (): void => {
-    for (const path of [socketPath, servicesSocketPath, kmsSocketPath]) rmSync(path, { force: true });
+    for (const path of [socketPath, servicesSocketPath, egressSocketPath]) rmSync(path, { force: true });
   };
 
   // The dev KMS: the stand-in for an external AWS service, in its own process.
@@ -181,14 +185,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const devKms = startChild({
     name: 'dev-kms',
     command: process.execPath,
-    args: [runTs, join(repoRoot, 'scripts', 'stack', 'dev-kms-main.ts'), '--data-dir', kmsDir, '--root-pem', rootPemFile, '--socket', kmsSocketPath, '--region', region],
+    args: [runTs, join(repoRoot, 'scripts', 'stack', 'dev-kms-main.ts'), '--data-dir', kmsDir, '--root-pem', rootPemFile, '--region', region],
     cwd: repoRoot,
     onLine: relay('dev-kms'),
   });
   let kmsUrl: string;
   let kmsKey: StackKmsKey;
+  let kmsAuthority: string;
   try {
     kmsUrl = await devKms.ready;
+    kmsAuthority = new URL(kmsUrl).host;
     const kmsSetup = { dataDir, url: kmsUrl, region, owner: credentials.owner, enclave: credentials.enclave, log };
     kmsKey = await ensureStackKmsKey({ ...kmsSetup, pcr0: trust.pcrs[0] });
     await sealDemoCollection({ ...kmsSetup, keyId: kmsKey.keyId, collectionsDir: join(dataDir, 'host', 'collections') });
@@ -213,6 +219,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       String(options.port ?? 8080),
       '--services',
       `unix:${servicesSocketPath}`,
+      '--egress',
+      `unix:${egressSocketPath}`,
+      '--egress-allow',
+      kmsAuthority,
       '--data-dir',
       dataDir,
       // The workflow control plane (docs/control-plane.md); admin keys pass through as CLOISTER_ADMIN_KEYS.
@@ -245,8 +255,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const enclaveEnv: NodeJS.ProcessEnv = {
     ...baseEnv,
     CLOISTER_HOST_SERVICES: `unix:${servicesSocketPath}`,
-    CLOISTER_KMS_ENDPOINT: `http://kms.${region}.dev-kms.invalid`,
-    CLOISTER_KMS_SOCKET: kmsSocketPath,
+    CLOISTER_EGRESS: `unix:${egressSocketPath}`,
+    CLOISTER_EGRESS_ALLOW: kmsAuthority,
+    CLOISTER_KMS_ENDPOINT: kmsUrl,
     CLOISTER_KMS_REGION: region,
     CLOISTER_KMS_KEY_ID: kmsKey.keyId,
     CLOISTER_COLLECTIONS: DEMO_COLLECTION,
@@ -347,7 +358,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     socketPath,
     servicesSocketPath,
     isolation,
-    kms: { url: kmsUrl, socketPath: kmsSocketPath, key: kmsKey, credentialsFile: join(kmsDir, 'dev-kms-credentials.json') },
+    egressSocketPath,
+    kms: { url: kmsUrl, key: kmsKey, credentialsFile: join(kmsDir, 'dev-kms-credentials.json') },
     devKms,
     model: { url: model.url, requestLogPath: model.requestLogPath },
     policy,
