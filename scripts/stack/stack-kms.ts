@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import type { DevKmsCredential } from '../dev-kms/start-dev-kms.ts';
 import { sealDocuments } from '../seal.ts';
-import { syntheticClaims } from '../demo-data/synthetic-claims.ts';
+import { syntheticClaims, type SyntheticClaim } from '../demo-data/synthetic-claims.ts';
 
 const DEMO_SEED = 2026;
 const DEMO_CLAIMS = 40;
@@ -95,7 +95,12 @@ export const DEMO_COLLECTION = 'claims';
 
 /** The documents of the demo collection: synthetic insurance claims (names, phones, SSNs, addresses), the same every run. */
 export function demoCollectionDocuments(): { readonly name: string; readonly text: string }[] {
-  return syntheticClaims({ seed: DEMO_SEED, count: DEMO_CLAIMS }).map((c) => ({ name: c.name, text: c.text }));
+  return demoClaims().map((c) => ({ name: c.name, text: c.text }));
+}
+
+/** The demo collection's claims with their fields (tests check that no model ever saw them). */
+export function demoClaims(): SyntheticClaim[] {
+  return syntheticClaims({ seed: DEMO_SEED, count: DEMO_CLAIMS });
 }
 
 /** Seals the demo collection into `collectionsDir/demo-claims/` unless it is already there. */
