@@ -96,7 +96,7 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     load: () => import('../client/cli/attest-inspect.ts'),
   },
   measure: {
-    usage: 'measure [--json]',
+    usage: 'measure [--json] [--policy-bundle DIR]',
     summary: 'print the PCRs (0, 1, 2) a client should pin for this build',
     load: () => import('./measure.ts'),
   },
