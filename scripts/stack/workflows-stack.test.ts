@@ -16,6 +16,8 @@ import { verifyEvidence } from '../../client/verify-evidence.ts';
 import { canonicalJson } from '../../protocol/workflows/canonical-json.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
 import { demoWorkflow } from '../../testing/launched-fixtures.ts';
+import { memoryIo } from '../../testing/memory-io.ts';
+import { main } from '../cli.ts';
 import { signTestToken } from '../../testing/dev-tokens.ts';
 import { demoClaims } from './stack-kms.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
@@ -105,6 +107,21 @@ describe('launched workflows through the local stack', () => {
     expect(seen).toContain('<PERSON_');
     const secrets = [...Object.values(canary), ...claims.flatMap((c) => [c.claimant, c.ssn, c.phone, c.email])];
     for (const value of secrets) expect(seen.includes(value), value).toBe(false);
+  });
+
+  it('cloister demo --url asks claims-rag of a running stack and prints the verified answer as JSON', async () => {
+    const io = memoryIo();
+    const previous = process.env.CLOISTER_API_KEY;
+    process.env.CLOISTER_API_KEY = apiKey;
+    try {
+      expect(await main(['demo', '--url', stack.url, '--data-dir', stack.dataDir, '--json'], io)).toBe(0);
+    } finally {
+      if (previous === undefined) delete process.env.CLOISTER_API_KEY;
+      else process.env.CLOISTER_API_KEY = previous;
+    }
+    const printed = JSON.parse(io.stdoutText()) as { verified: boolean; receipt: { workflow: { name: string } }; audit: { details: Details } };
+    expect(printed).toMatchObject({ verified: true, offlineEvidence: true, receipt: { workflow: { name: 'claims-rag' } } });
+    expect(printed.audit.details.models[0]!.totalTokens).toBeGreaterThan(0);
   });
 
   it('refuses a token from an unknown issuer', async () => {
