@@ -7,7 +7,7 @@
  */
 import type { Candidate } from './types.ts';
 import { fold } from './text-context.ts';
-import { CITIES, COMMON_WORDS, COUNTRIES, REGIONS, STREET_SUFFIXES, STREET_TYPES, UNIT_WORDS, US_STATES } from './gazetteers.ts';
+import { COMMON_WORDS, REGIONS, STREET_SUFFIXES, STREET_TYPES, UNIT_WORDS, US_STATES, isKnownPlace } from './gazetteers.ts';
 
 const UNIT = '(?:[Aa]pt|APT|[Aa]partment|[Ss]uite|STE|[Ss]te|[Uu]nit|UNIT|[Ff]lat|[Ff]loor|[Ff]l|[Rr]oom|[Rr]m|[Bb]ldg|[Bb]uilding|[Nn]o)\\.?[ \\t]*#?[ \\t]*[A-Za-z]?\\d{1,5}[A-Za-z]?|#[ \\t]*\\d{1,5}[A-Za-z]?';
 const UNIT_AHEAD = new RegExp(`[ \\t]*,?[ \\t]*(?:${UNIT})(?![\\p{L}\\p{N}])`, 'uy');
@@ -150,7 +150,7 @@ const PLACE_WORDS = /[\p{Lu}][\p{L}\p{M}'’.\-]*(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}
 
 function isPlace(words: string): boolean {
   const f = fold(words.replace(/\.$/, ''));
-  return CITIES.has(f) || COUNTRIES.has(f) || REGIONS.has(f);
+  return isKnownPlace(f);
 }
 
 /** The end of the address that starts with a street line ending at `end`. */

@@ -8,11 +8,21 @@ const MARKS = /\p{M}+/gu;
 /** Lower-cased, accents removed ("Müller" → "muller"), for look-ups in ASCII gazetteers. */
 export function fold(word: string): string {
   // Only pay for normalisation when the word is not plain ASCII.
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(word)) return word.toLowerCase();
+  let ascii = true;
+  for (let i = 0; i < word.length; i++) {
+    if (word.charCodeAt(i) >= 128) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return word.toLowerCase();
   // Lower-case first, so "Ł" and "Ø" meet the same replacements as "ł" and "ø".
-  return word.toLowerCase().normalize('NFD').replace(MARKS, '').replace(/ß/g, 'ss').replace(/ł/g, 'l').replace(/ø/g, 'o').replace(/đ/g, 'd').replace(/æ/g, 'ae');
+  const bare = word.toLowerCase().normalize('NFD').replace(MARKS, '');
+  return UNDECOMPOSED.test(bare) ? bare.replace(/ß/g, 'ss').replace(/ł/g, 'l').replace(/ø/g, 'o').replace(/đ/g, 'd').replace(/æ/g, 'ae') : bare;
 }
+
+// Letters that NFD does not split into a base letter and a mark.
+const UNDECOMPOSED = /[ßłøđæ]/;
 
 const NON_ASCII_WORD_CHAR = /[\p{L}\p{M}\p{N}]/u;
 
