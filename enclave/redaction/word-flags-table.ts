@@ -52,7 +52,7 @@ export function createWordFlagsTable(expectedWords: number): WordFlagsTable {
           return;
         }
         if (slots[at] === h1 && slots[at + 1] === h2) {
-          slots[at + 2] |= bits;
+          slots[at + 2] = slots[at + 2]! | bits;
           return;
         }
       }
