@@ -84,7 +84,9 @@ const isTypeFirst = (w: Word) => TYPE_FIRST.has(w.key);
 // Street words written in lower case after the name in their languages ("Storgata gate 5", "Fő utca 2").
 const FOREIGN_TYPES = new Set('gate gata gatan vej vei veien vägen gade straat laan utca ulica ut út tér ter katu tie strasse straße gasse weg platz allee'.split(' '));
 const isNameWord = (w: Word) => w.cap || PARTICLES.has(w.key) || /^\d/.test(w.text);
-const hasCompoundSuffix = (w: Word) => w.cap && STREET_SUFFIXES.some((s) => w.key.length > s.length + 2 && w.key.endsWith(fold(s.replace(/\.$/, ''))));
+// Each suffix with its written length and its folded form (without a final period), folded once.
+const COMPOUND_SUFFIXES: readonly [number, string][] = STREET_SUFFIXES.map((s) => [s.length, fold(s.replace(/\.$/, ''))]);
+const hasCompoundSuffix = (w: Word) => w.cap && COMPOUND_SUFFIXES.some(([length, folded]) => w.key.length > length + 2 && w.key.endsWith(folded));
 
 /** The street line around the house number at [start, end), or undefined. */
 function streetCore(text: string, start: number, end: number): [number, number, number] | undefined {

@@ -44,8 +44,12 @@ const HAS_TIME = /\d(?::\d|[ \t]?[ap]\.?m)/i;
 
 export function detectDates(text: string): Candidate[] {
   const found: Candidate[] = [];
-  if (!/\d/.test(text) && !HAS_MONTH.test(text) && !HAS_WEEKDAY.test(text)) return found;
-  const has: Record<Needs, boolean> = { digit: /\d/.test(text), month: HAS_MONTH.test(text), weekday: HAS_WEEKDAY.test(text), time: HAS_TIME.test(text) };
+  const digit = /\d/.test(text);
+  const month = HAS_MONTH.test(text);
+  const weekday = HAS_WEEKDAY.test(text);
+  if (!digit && !month && !weekday) return found;
+  // A clock time needs a digit.
+  const has: Record<Needs, boolean> = { digit, month, weekday, time: digit && HAS_TIME.test(text) };
   for (const [pattern, score, needs] of PATTERNS) {
     if (!has[needs]) continue;
     for (const m of text.matchAll(pattern)) {

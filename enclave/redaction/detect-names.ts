@@ -49,6 +49,8 @@ interface Token {
   readonly place: boolean;
   /** Some multi-word place name starts with this word ("new" of "new york"). */
   readonly placeHead: boolean;
+  /** A place gazetteer knows the word on its own (any case). */
+  readonly placeWord: boolean;
 }
 
 const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
@@ -81,13 +83,26 @@ function endsWithPhrase(before: readonly string[], phrases: ReadonlySet<string>)
   const n = before.length;
   if (n === 0) return false;
   if (phrases.has(before[n - 1]!)) return true;
+  // Only build "a b" and "a b c" when some phrase of two or three words ends with the last word.
+  if (!lastWordsOf(phrases).has(before[n - 1]!)) return false;
   if (n >= 2 && phrases.has(`${before[n - 2]} ${before[n - 1]}`)) return true;
   return n >= 3 && phrases.has(`${before[n - 3]} ${before[n - 2]} ${before[n - 1]}`);
 }
 
+const LAST_WORDS = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+/** The last words of the phrases of more than one word. */
+function lastWordsOf(phrases: ReadonlySet<string>): ReadonlySet<string> {
+  let ends = LAST_WORDS.get(phrases);
+  if (!ends) {
+    ends = new Set([...phrases].filter((p) => p.includes(' ')).map((p) => p.slice(p.lastIndexOf(' ') + 1)));
+    LAST_WORDS.set(phrases, ends);
+  }
+  return ends;
+}
+
 function lowerToken(start: number, value: string): Token {
   const flags = wordFlags(value);
-  return { start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: (flags & (FIRST_NAME | COMMON)) === FIRST_NAME, last: false, known: false, common: true, place: false, placeHead: (flags & PLACE_HEAD) !== 0 };
+  return { start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: (flags & (FIRST_NAME | COMMON)) === FIRST_NAME, last: false, known: false, common: true, place: false, placeHead: (flags & PLACE_HEAD) !== 0, placeWord: (flags & PLACE) !== 0 };
 }
 
 /** Capitalised words only, with the name particles that sit between two of them. */
@@ -152,6 +167,7 @@ function tokenize(text: string, pattern: RegExp = TOKEN): Token[] {
       common,
       place: upper && core.length > 2 && (flags & (PLACE | COMMON)) === PLACE,
       placeHead: (flags & PLACE_HEAD) !== 0,
+      placeWord: (flags & PLACE) !== 0,
     });
   }
   return tokens;
@@ -198,7 +214,8 @@ function placeScore(words: readonly Token[]): number {
 
 /** isPlaceKey of the words from `from` on, joined by spaces; no key is built when none can match. */
 function placeKeyScore(words: readonly Token[], from: number): number {
-  if (words.length - from <= 1) return isPlaceKey(words[from]?.folded ?? '');
+  if (words.length - from === 1) return words[from]!.placeWord ? isPlaceKey(words[from]!.folded) : 0;
+  if (words.length - from < 1) return isPlaceKey('');
   if (!words[from]!.placeHead) return 0;
   let key = words[from]!.folded;
   for (let k = from + 1; k < words.length; k++) key = `${key} ${words[k]!.folded}`;

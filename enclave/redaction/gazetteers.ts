@@ -189,7 +189,7 @@ export const PLACE_SCORES: ReadonlyMap<string, number> = (() => {
 
 /** Whether a gazetteer knows the (folded) words as a town, city, region or country. */
 export function isKnownPlace(folded: string): boolean {
-  return PLACE_SCORES.has(folded);
+  return (WORD_FLAGS.get(folded) & PLACE) !== 0;
 }
 
 // Bits of WORD_FLAGS: what the word lists say about one folded word.
