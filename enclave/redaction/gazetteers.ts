@@ -10,38 +10,23 @@
  * states), written from general knowledge. None of it comes from any benchmark.
  */
 import { createRequire } from 'node:module';
-import nlp from 'compromise';
+import type { CompromiseLists, CompromiseTag } from './compromise-lists.ts';
 import { fold } from './text-context.ts';
 import { createWordFlagsTable } from './word-flags-table.ts';
 
-// Packages are loaded with Node's own CommonJS loader: the two word lists are JSON, which a
-// TypeScript loader's JSON-to-module transform reads several times slower, and compromise's
-// CommonJS build is one file where its ES module source is ~150 files, each of which a
-// TypeScript loader would hand through its hooks (the lexicon is the same in both builds).
-const requirePackage = createRequire(import.meta.url);
-const humanNames = requirePackage('humannames') as Record<string, number>;
-const citiesList = requirePackage('cities-list') as Record<string, number>;
-
+// The word lists are JSON, loaded with Node's own loader: it reads them in ~50 ms where a
+// TypeScript loader's JSON-to-module transform is several times slower. compromise's lexicon
+// is read from the lists derived from it (compromise-lists.ts): loading compromise itself
+// would cost ~0.6 s of start-up to build a lexicon of which these lists are all we use.
+const requireJson = createRequire(import.meta.url);
+const humanNames = requireJson('humannames') as Record<string, number>;
+const citiesList = requireJson('cities-list') as Record<string, number>;
+const compromise = requireJson('./compromise-lists.json') as CompromiseLists;
 
 const words = (s: string): string[] => s.trim().split(/\s+/);
 const foldedSet = (list: Iterable<string>): Set<string> => new Set(Array.from(list, (w) => fold(w)));
-
-const lexicon = (nlp as unknown as { model(): { one: { lexicon: Record<string, string | string[]> } } }).model().one.lexicon;
-
-const byTag = new Map<string, Set<string>>();
-const COMMON_TAGS = new Set(['Adjective', 'Adverb', 'Verb', 'Infinitive', 'PastTense', 'PresentTense', 'Gerund', 'Participle', 'PhrasalVerb', 'Modal', 'Copula', 'Auxiliary', 'Determiner', 'Preposition', 'Conjunction', 'Pronoun', 'Possessive', 'Reflexive', 'QuestionWord', 'Expression', 'Noun', 'Singular', 'Plural', 'Uncountable', 'Actor', 'Comparative', 'Superlative', 'Negative', 'Condition', 'Value', 'TextValue', 'Cardinal', 'Ordinal', 'Unit', 'Duration', 'Month', 'WeekDay', 'Date', 'Currency', 'Imperative', 'Abbreviation']);
-const NAME_TAGS = new Set(['MaleName', 'FemaleName', 'FirstName', 'LastName', 'Person', 'City', 'Country', 'Region', 'Place', 'Organization', 'ProperNoun', 'SportsTeam']);
-const compromiseCommon = new Set<string>();
-for (const [word, tags] of Object.entries(lexicon)) {
-  const list = Array.isArray(tags) ? tags : [tags];
-  for (const tag of list) {
-    let set = byTag.get(tag);
-    if (!set) byTag.set(tag, (set = new Set()));
-    set.add(word);
-  }
-  if (list.some((t) => COMMON_TAGS.has(t)) && !list.some((t) => NAME_TAGS.has(t))) compromiseCommon.add(word);
-}
-const tagged = (...tags: string[]): Set<string> => new Set(tags.flatMap((t) => [...(byTag.get(t) ?? [])]).map(fold));
+const tagged = (...tags: CompromiseTag[]): Set<string> => new Set(tags.flatMap((t) => compromise.tags[t]).map(fold));
+const compromiseCommon = compromise.common;
 
 /** Given names common enough that compromise knows them. */
 export const FIRST_NAMES: ReadonlySet<string> = tagged('MaleName', 'FemaleName', 'FirstName');
