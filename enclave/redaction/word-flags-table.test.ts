@@ -28,10 +28,12 @@ describe('createWordFlagsTable', () => {
     );
   });
 
-  it('refuses to grow past half full rather than loop forever', () => {
+  it('refuses to fill up rather than loop forever, and refuses flags outside one byte', () => {
     const table = createWordFlagsTable(1);
     expect(() => {
       for (let i = 0; i < 2000; i++) table.add(`w${i}`, 1);
     }).toThrow(RangeError);
+    expect(() => createWordFlagsTable(1).add('anna', 0)).toThrow(RangeError);
+    expect(() => createWordFlagsTable(1).add('anna', 256)).toThrow(RangeError);
   });
 });
