@@ -9,7 +9,7 @@
  * (log levels, codes, acronyms) never form a name unless each is a known given name or surname.
  */
 import type { Candidate } from './types.ts';
-import { fold, wordsAfter, wordsBefore } from './text-context.ts';
+import { allMatches, fold, wordsAfter, wordsBefore } from './text-context.ts';
 import {
   COMMON,
   COMMON_WORDS,
@@ -313,7 +313,7 @@ function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candid
 
 /** In capitalised text: "my name is vitoria", a lower-case word that a name phrase introduces. */
 function introducedLowerCaseNames(text: string, found: Candidate[]): void {
-  for (const m of text.matchAll(LOWER_NAME_INTRODUCED)) {
+  for (const m of allMatches(text, LOWER_NAME_INTRODUCED)) {
     const word = m[1]!;
     if (word.length <= 2 || COMMON_WORDS.has(word) || /[\p{L}\p{N}]/u.test(text[m.index + m[0].length] ?? '')) continue;
     const start = m.index + m[0].length - word.length;

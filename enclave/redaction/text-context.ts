@@ -89,3 +89,26 @@ export function isWordChar(text: string, index: number): boolean {
 export function digitsOf(value: string): string {
   return value.replace(/\D+/g, '');
 }
+
+/**
+ * `[...text.matchAll(pattern)]` for a global pattern. `matchAll` copies the pattern on every call
+ * (a new RegExp, its source looked up again), which costs more than the scan for the long
+ * patterns of the detectors. The matches are collected before returning, so the pattern's
+ * `lastIndex` is free again when the caller's loop body runs (and is left at 0).
+ */
+export function allMatches(text: string, pattern: RegExp): RegExpExecArray[] {
+  const matches: RegExpExecArray[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    matches.push(m);
+    // As matchAll does: step over an empty match (a whole code point in unicode mode).
+    if (m[0].length === 0) {
+      const at = pattern.lastIndex;
+      const wide = (pattern.unicode || pattern.flags.includes('v')) && at + 1 < text.length && (text.charCodeAt(at) & 0xfc00) === 0xd800 && (text.charCodeAt(at + 1) & 0xfc00) === 0xdc00;
+      pattern.lastIndex = at + (wide ? 2 : 1);
+    }
+  }
+  pattern.lastIndex = 0;
+  return matches;
+}
+
