@@ -4,7 +4,8 @@
  * - `humannames`: ~200k given names and surnames from censuses (broad, noisy: "The", "Server");
  * - `cities-list`: ~79k city names of the world (broad, noisy: "Street", "Green");
  * - compromise's lexicon: common first names, surnames, major cities, countries, regions,
- *   well-known organisations, demonyms, and the ordinary English words that rule out the noise;
+ *   well-known organisations, demonyms, and the ordinary English words that rule out the noise
+ *   (as lists derived from it once, compromise-lists.json);
  * - `Intl.DisplayNames`: every ISO 3166 region name in English;
  * plus the short closed lists below (honorifics, street and unit words, company suffixes, US
  * states), written from general knowledge. None of it comes from any benchmark.
