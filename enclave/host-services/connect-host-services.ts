@@ -29,6 +29,8 @@ export interface HostServices {
   readonly store: BlobStore;
   /** A sealed collection's `collection.json` or `blob_…` file, as the host stores it (untrusted bytes). */
   readCollectionFile(collection: string, file: string): Promise<Uint8Array>;
+  /** The AWS credentials the parent pushes for the enclave's role (untrusted answer: `createHostCredentialsProvider` checks it). */
+  credentials(): Promise<unknown>;
   /** Opens a connection now (boot fails early when the host is not there). */
   connect(): Promise<void>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export function connectHostServices(options: HostServicesOptions): HostServices 
   return {
     store: createBlobStoreClient(send),
     readCollectionFile,
+    credentials: () => client.request('credentials', {}, { timeoutMs }),
     connect: () => client.connect().catch((cause: unknown) => Promise.reject(new HostServicesUnavailableError({ cause }))),
     close: () => client.close(),
   };
