@@ -1,21 +1,16 @@
 import { spawn } from 'node:child_process';
-import { PassThrough, Readable } from 'node:stream';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { memoryIo } from '../testing/memory-io.ts';
 import { main } from './cli.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function runCli(args: string[], input: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(args, { stdin: Readable.from([Buffer.from(input)]), stdout, stderr });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  const io = memoryIo(input);
+  const code = await main(args, io);
+  return { code, stdout: io.stdoutText(), stderr: io.stderrText() };
 }
 
 describe('cloister redact', () => {
