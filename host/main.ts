@@ -40,6 +40,8 @@ async function main(): Promise<void> {
       'admin-keys-file': { type: 'string' },
       services: { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
       'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
+      // Benchmarks only (docs/sealed-store.md, "Durability"): `normal` gives up durability on power loss.
+      'store-sync': { type: 'string', default: 'full' },
     },
     strict: true,
   });
@@ -47,6 +49,8 @@ async function main(): Promise<void> {
   if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
+  const storeSync = values['store-sync'];
+  if (storeSync !== 'full' && storeSync !== 'normal') throw new HostConfigError({ setting: 'store-sync', reason: "must be 'full' or 'normal'" });
   const apiKeys = readKeys('api-keys-file', values['api-keys-file'], process.env.CLOISTER_API_KEYS);
   if (Boolean(values['policy-bundle']) !== Boolean(values['control-db'])) {
     throw new HostConfigError({ setting: 'control-db', reason: 'give --policy-bundle and --control-db together' });
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
   if (values.services) {
     const hostDir = join(values['data-dir'], 'host');
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
-    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite') });
+    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite'), synchronous: storeSync });
     const server = createHostServicesServer({ endpoint: values.services, store, collectionsDir: join(hostDir, 'collections') });
     await server.listen();
     services = {
