@@ -35,6 +35,10 @@ describe('createSqliteBlobStore', () => {
     expect(() => createSqliteBlobStore({ path: ':memory:', busyTimeoutMs: -1 })).toThrow(StoreConfigError);
   });
 
+  it('refuses a synchronous mode other than full or normal when it is created', () => {
+    expect(() => createSqliteBlobStore({ path: ':memory:', synchronous: 'off' as 'full' })).toThrow(StoreConfigError);
+  });
+
   it('reports a database it cannot open without naming its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
     try {
