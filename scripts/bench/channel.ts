@@ -130,7 +130,7 @@ export const benchmark: Benchmark = {
         '',
         'Targets compare the SDK (undici transport) with the plain endpoint called through undici. The global-fetch rows ' +
           'show the transport change; the synchronous=NORMAL rows show what the audit log\'s per-record fsync costs ' +
-          '(the stack keeps FULL: docs/sealed-store.md, "Durability").',
+          '(the stack keeps every write durable: docs/sealed-store.md, "Durability").',
         '',
         markdownTable(
           ['HPKE (1 KB, X25519 / HKDF-SHA256 / AES-256-GCM)', 'p50 µs', 'p99 µs', 'mean µs'],
