@@ -71,7 +71,12 @@ export const benchmark: Benchmark = {
     // The same stack with the sealed store's SQLite at synchronous=NORMAL: what the per-record
     // fsync of the audit log costs (docs/sealed-store.md, "Durability"; the stack keeps FULL).
     const dataDirNormal = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
-    const stackNormal = await startStack({ port: 0, dataDir: dataDirNormal, hostArgs: ['--rate-limit', '100000000', '--store-sync', 'normal'], log: () => {} });
+    const stackNormal = await startStack({ port: 0, dataDir: dataDirNormal, hostArgs: ['--rate-limit', '100000000', '--store-sync', 'normal'], log: () => {} }).catch(
+      async (error: unknown) => {
+        await stack.stop();
+        throw error;
+      },
+    );
     const plain = startChild({ name: 'plain-echo', command: process.execPath, args: [join(repoRoot, 'bin', 'run-ts.js'), join(repoRoot, 'scripts', 'bench', 'plain-echo-server.ts')] });
     try {
       const plainOrigin = await plain.ready;
