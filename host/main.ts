@@ -55,6 +55,8 @@ async function main(): Promise<void> {
       egress: { type: 'string', default: process.env.CLOISTER_EGRESS },
       'egress-allow': { type: 'string', default: process.env.CLOISTER_EGRESS_ALLOW ?? '' },
       'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
+      // Benchmarks only (docs/sealed-store.md, "Durability"): `normal` gives up durability on power loss.
+      'store-sync': { type: 'string', default: 'full' },
     },
     strict: true,
   });
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
   if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
+  const storeSync = values['store-sync'];
+  if (storeSync !== 'full' && storeSync !== 'normal') throw new HostConfigError({ setting: 'store-sync', reason: "must be 'full' or 'normal'" });
   const apiKeys = readKeys('api-keys-file', values['api-keys-file'], process.env.CLOISTER_API_KEYS);
   if (Boolean(values['policy-bundle']) !== Boolean(values['control-db'])) {
     throw new HostConfigError({ setting: 'control-db', reason: 'give --policy-bundle and --control-db together' });
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
   if (values.services) {
     const hostDir = join(values['data-dir'], 'host');
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
-    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite') });
+    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite'), synchronous: storeSync });
     const server = createHostServicesServer({ endpoint: values.services, store, collectionsDir: join(hostDir, 'collections'), ...(credentials ? { credentials } : {}) });
     await server.listen();
     services = {
