@@ -20,11 +20,11 @@ import {
   ClientConfigError,
   EnclaveRejectedError,
   HostRejectedError,
-  NetworkError,
   PolicyMismatchError,
   ReceiptMismatchError,
   ResponseUnauthenticError,
 } from './errors.ts';
+import { fetchTransport, undiciTransport, type HttpRequest, type HttpResponse, type HttpTransport } from './http-transport.ts';
 import { verifyRunReceipt, type RunReceiptClaims } from './run-receipt.ts';
 import { parseTrustConfig, type TrustConfig } from './trust.ts';
 
@@ -33,6 +33,7 @@ export interface ClientOptions {
   readonly url: string;
   readonly trust: TrustConfig;
   readonly apiKey?: string;
+  /** A WHATWG fetch to use instead of the built-in transport (browsers, tests). */
   readonly fetch?: typeof globalThis.fetch;
   /** The clock (epoch ms); default `Date.now`. */
   readonly now?: () => number;
@@ -84,6 +85,8 @@ export interface CloisterClient {
   /** A verified attestation, from cache unless `refresh` or the leaf is about to expire. */
   attest(options?: { readonly refresh?: boolean }): Promise<AttestedEnclave>;
   invoke(workflow: string, input: JsonValue, options?: InvokeOptions): Promise<InvokeOutcome>;
+  /** Closes idle keep-alive connections to the host (they do not hold the process open either way). */
+  close(): Promise<void>;
 }
 
 const ATTESTATION_MAX_AGE_MS = 5 * 60_000;
@@ -99,8 +102,18 @@ export function createClient(options: ClientOptions): CloisterClient {
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new ClientConfigError({ setting: 'url', reason: 'must be http or https' });
   const trust = parseTrustConfig(options.trust);
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== 'function') throw new ClientConfigError({ setting: 'fetch', reason: 'no fetch implementation' });
+  const baseHref = base.href.endsWith('/') ? base.href : `${base.href}/`;
+  let transport: HttpTransport;
+  if (options.fetch !== undefined) {
+    if (typeof options.fetch !== 'function') throw new ClientConfigError({ setting: 'fetch', reason: 'not a function' });
+    transport = fetchTransport(options.fetch, baseHref);
+  } else if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
+    transport = undiciTransport(baseHref);
+  } else if (typeof globalThis.fetch === 'function') {
+    transport = fetchTransport(globalThis.fetch, baseHref);
+  } else {
+    throw new ClientConfigError({ setting: 'fetch', reason: 'no fetch implementation' });
+  }
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || !/^[\x21-\x7e]+$/.test(options.apiKey))) {
     throw new ClientConfigError({ setting: 'apiKey', reason: 'must be printable ASCII without spaces' });
   }
@@ -110,26 +123,18 @@ export function createClient(options: ClientOptions): CloisterClient {
   let current: AttestedEnclave | undefined;
   let pending: Promise<AttestedEnclave> | undefined;
 
-  const endpoint = (path: string): string => new URL(path, base.href.endsWith('/') ? base.href : `${base.href}/`).href;
   const headers = (extra: Record<string, string> = {}): Record<string, string> =>
     options.apiKey === undefined ? extra : { ...extra, authorization: `Bearer ${options.apiKey}` };
 
-  async function send(url: string, init: RequestInit): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetchImpl(url, init);
-    } catch (cause) {
-      if (init.signal?.aborted) throw cause;
-      throw new NetworkError({ cause });
-    }
-    if (!response.ok) throw await hostRejection(response);
-    return response;
+  async function send(request: HttpRequest): Promise<Uint8Array> {
+    const response = await transport.send(request);
+    if (response.status < 200 || response.status > 299) throw hostRejection(response);
+    return response.body;
   }
 
   async function fetchAttestation(): Promise<AttestedEnclave> {
     const nonce = crypto.getRandomValues(new Uint8Array(32));
-    const response = await send(endpoint(`v1/attestation?nonce=${Buffer.from(nonce).toString('base64url')}`), { headers: headers() });
-    const document = new Uint8Array(await response.arrayBuffer());
+    const document = await send({ method: 'GET', path: `/v1/attestation?nonce=${Buffer.from(nonce).toString('base64url')}`, headers: headers() });
     const verified = await verifyAttestationDocument(document, {
       root: trust.rootPem,
       at: now(),
@@ -187,10 +192,11 @@ export function createClient(options: ClientOptions): CloisterClient {
       ...(invokeOptions.token === undefined ? {} : { token: invokeOptions.token }),
     });
     const sealed = sealRequest({ keyId: enclave.keyId, publicKey: enclave.publicKey }, plaintext);
-    let response: Response;
+    let body: Uint8Array;
     try {
-      response = await send(endpoint(`v1/workflows/${encodeURIComponent(workflow)}/runs`), {
+      body = await send({
         method: 'POST',
+        path: `/v1/workflows/${encodeURIComponent(workflow)}/runs`,
         headers: headers({ 'content-type': REQUEST_MEDIA_TYPE }),
         body: sealed.bytes,
         ...(invokeOptions.signal ? { signal: invokeOptions.signal } : {}),
@@ -203,7 +209,6 @@ export function createClient(options: ClientOptions): CloisterClient {
       }
       throw error;
     }
-    const body = new Uint8Array(await response.arrayBuffer());
     let decoded;
     try {
       decoded = decodeInvokeResponse(openResponse(sealed.context, body));
@@ -227,7 +232,7 @@ export function createClient(options: ClientOptions): CloisterClient {
     return { runId, output, receipt, claims, audit, evidence: { attestation: enclave.document, receipt, request: plaintext, output } };
   }
 
-  return { attest, invoke };
+  return { attest, invoke, close: () => transport.close() };
 }
 
 export interface ExpectedClaims {
@@ -262,11 +267,11 @@ export function checkAudit(audit: AuditRecord, claims: RunReceiptClaims): void {
   }
 }
 
-async function hostRejection(response: Response): Promise<HostRejectedError> {
+function hostRejection(response: HttpResponse): HostRejectedError {
   let code = 'ERR_CLIENT_HOST_REJECTED';
   let message = '';
   try {
-    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    const body = JSON.parse(new TextDecoder().decode(response.body)) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body.error?.code === 'string' && /^ERR_[A-Z0-9_]{1,64}$/.test(body.error.code)) code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message.slice(0, 300);
   } catch {

@@ -20,7 +20,8 @@
  *   --kms-key-id     CLOISTER_KMS_KEY_ID      the key whose policy pins this enclave's PCRs
  *   --namespace      CLOISTER_STATE_NAMESPACE the deployment's sealed-state namespace (default `dep_local`)
  *   --collections    CLOISTER_COLLECTIONS     sealed collections to open at boot (comma-separated)
- *   credentials      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (environment only)
+ *   AWS credentials are pushed by the host (`credentials` on the host-services channel), never read
+ *   from the enclave's environment.
  * Without them the enclave runs with its audit chain in memory only, and says so.
  *
  * Egress (DESIGN §3.4, docs/egress.md): the enclave has no network; KMS (and model endpoints) are
@@ -48,6 +49,7 @@ import { createEnclaveService } from './enclave-service.ts';
 import { generateEnclaveKeys, generateKmsRecipientKey } from './enclave-keys.ts';
 import { EnclaveConfigError } from './errors.ts';
 import { connectHostServices } from './host-services/connect-host-services.ts';
+import { createHostCredentialsProvider } from './kms/create-host-credentials-provider.ts';
 import { createEnclaveKmsClient, type RecipientAttestationSource } from './kms/enclave-kms-client.ts';
 import type { SealedCollection } from './kms/load-sealed-collection.ts';
 import type { SealedStore } from './sealing/sealed-store.ts';
@@ -185,23 +187,22 @@ async function openState(
   for (const setting of ['host-services', 'kms-endpoint', 'kms-region', 'kms-key-id'] as const) {
     if (!values[setting]) throw new EnclaveConfigError({ setting, reason: 'KMS and host storage need --host-services, --kms-endpoint, --kms-region and --kms-key-id together' });
   }
-  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new EnclaveConfigError({ setting: 'credentials', reason: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' });
-  const sessionToken = process.env.AWS_SESSION_TOKEN;
   if (!egress) throw new EnclaveConfigError({ setting: 'egress', reason: 'KMS is reached only through the host\'s egress proxy: give --egress unix:PATH' });
 
   const hostServices = connectHostServices({ endpoint: values['host-services']! });
   await hostServices.connect();
+  // No IAM role in an enclave: the parent pushes its role credentials (asked first thing in the try below).
+  const credentials = createHostCredentialsProvider({ request: () => hostServices.credentials() });
   const kms = await createEnclaveKmsClient({
     endpoint: values['kms-endpoint']!,
     region: values['kms-region']!,
-    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+    credentials,
     nsm,
     recipientKey,
     requestHandler: egress.requestHandler,
   });
   try {
+    await credentials();
     const state = await bootEnclaveState({
       kms,
       keyId: values['kms-key-id']!,

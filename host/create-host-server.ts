@@ -174,7 +174,7 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   app.get('/v1/attestation', async (request, reply) => {
     const nonce = parseNonce((request.query as Record<string, unknown>).nonce);
     const document = await link.attest({ nonce }, { timeoutMs: enclaveTimeoutMs });
-    return reply.type(ATTESTATION_MEDIA_TYPE).header('cache-control', 'no-store').send(Buffer.from(document));
+    return reply.type(ATTESTATION_MEDIA_TYPE).header('cache-control', 'no-store').send(asBuffer(document));
   });
 
   app.post('/v1/workflows/:name/runs', async (request, reply) => {
@@ -182,7 +182,7 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
     if (!workflowNamePattern.test(name)) throw new InvalidWorkflowNameError();
     if (!Buffer.isBuffer(request.body)) throw new UnsupportedMediaTypeError({ expected: REQUEST_MEDIA_TYPE });
     const response = await link.invoke({ workflow: name, request: request.body }, { timeoutMs: enclaveTimeoutMs });
-    return reply.type(RESPONSE_MEDIA_TYPE).header('cache-control', 'no-store').send(Buffer.from(response));
+    return reply.type(RESPONSE_MEDIA_TYPE).header('cache-control', 'no-store').send(asBuffer(response));
   });
 
   if (options.controlPlane) {
@@ -192,6 +192,11 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
 
   if (keyDigests.length === 0) app.log.warn('no API keys configured: the API is open (development only)');
   return app;
+}
+
+/** A Buffer over the same memory: the enclave's answer is passed through, not copied. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function presentedKey(request: FastifyRequest): string | undefined {

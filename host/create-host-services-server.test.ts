@@ -101,3 +101,46 @@ describe('createHostServicesServer', () => {
     await expect(client.request('egress', { to: 'example.com' })).rejects.toMatchObject({ code: 'ERR_HOST_UNKNOWN_SERVICE' });
   });
 });
+
+describe('the credentials service', () => {
+  const secretCanary = 'SECRET-CANARY-services-1a2b3c';
+
+  async function serve(credentials?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: number }>) {
+    const endpoint = `unix:${join(dir, `credentials-${Math.random().toString(16).slice(2)}.sock`)}`;
+    const services = createHostServicesServer({ endpoint, store, ...(credentials ? { credentials } : {}) });
+    await services.listen();
+    const caller = createChannelClient({ endpoint, connections: 1 });
+    return { caller, close: async () => (await caller.close(), await services.close()) };
+  }
+
+  it('pushes the credentials its source gives', async () => {
+    const { caller, close } = await serve(() => Promise.resolve({ accessKeyId: 'ASIAHOST', secretAccessKey: secretCanary, sessionToken: 't', expiration: 1_900_000_000_000 }));
+    try {
+      expect(await caller.request('credentials', {})).toEqual({ accessKeyId: 'ASIAHOST', secretAccessKey: secretCanary, sessionToken: 't', expiration: 1_900_000_000_000 });
+      await expect(caller.request('credentials', { which: 'root' })).rejects.toMatchObject({ code: 'ERR_HOST_BAD_SERVICE_CALL' });
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers ERR_HOST_CREDENTIALS_NOT_OFFERED without a source', async () => {
+    const { caller, close } = await serve();
+    try {
+      await expect(caller.request('credentials', {})).rejects.toMatchObject({ code: 'ERR_HOST_CREDENTIALS_NOT_OFFERED' });
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers a failing source with ERR_HOST_CREDENTIALS_UNAVAILABLE, never with the source own message', async () => {
+    const { caller, close } = await serve(() => Promise.reject(new Error(`could not parse ${secretCanary}`)));
+    try {
+      const error = await caller.request('credentials', {}).catch((e: unknown) => e as { code: string; message: string });
+      expect(error).toMatchObject({ code: 'ERR_HOST_CREDENTIALS_UNAVAILABLE' });
+      expect(JSON.stringify(error)).not.toContain(secretCanary);
+      expect((error as Error).message).not.toContain(secretCanary);
+    } finally {
+      await close();
+    }
+  });
+});

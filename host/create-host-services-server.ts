@@ -11,6 +11,9 @@
  *                                          launched set (documents, digests, signed reviews), a claim
  *                                          the enclave re-verifies entry by entry; none without a
  *                                          control plane
+ *   credentials {}                      → {accessKeyId, secretAccessKey, sessionToken?, expiration?}:
+ *                                          the AWS credentials the parent holds for the enclave's
+ *                                          role (expiration in ms since the epoch); never logged
  *
  * On a Nitro host the enclave cannot listen for the parent; it connects out to the parent's
  * vsock port (`socat VSOCK-LISTEN:PORT,fork UNIX-CONNECT:DATA_DIR/host-services.sock` on the
@@ -23,7 +26,8 @@ import type { LaunchedWorkflowEntry } from '../protocol/workflows/control-api.ts
 import { serveBlobStoreCall } from '../protocol/blob-store/blob-store-calls.ts';
 import { isPlainRecord } from '../protocol/cbor.ts';
 import { createChannelServer, type ChannelServer } from '../protocol/channel/channel-server.ts';
-import { BadServiceCallError, CollectionFileNotFoundError, UnknownServiceError } from './errors.ts';
+import type { EnclaveCredentialSource } from './credentials/create-enclave-credential-source.ts';
+import { BadServiceCallError, CollectionFileNotFoundError, CredentialsNotOfferedError, CredentialsUnavailableError, UnknownServiceError } from './errors.ts';
 
 export interface HostServicesServerOptions {
   /** `unix:PATH` locally; the parent's end of the vsock bridge on Nitro. */
@@ -33,6 +37,8 @@ export interface HostServicesServerOptions {
   readonly collectionsDir?: string;
   /** The control plane's launched set (`ControlPlane.launched`); none: nothing is launched. */
   readonly launched?: () => Promise<readonly LaunchedWorkflowEntry[]>;
+  /** Where the AWS credentials pushed to the enclave come from; none: the `credentials` service refuses. */
+  readonly credentials?: EnclaveCredentialSource;
   readonly maxFrameSize?: number;
 }
 
@@ -56,6 +62,20 @@ export function createHostServicesServer(options: HostServicesServerOptions): Ch
     }
   }
 
+  async function pushCredentials(body: unknown): Promise<Record<string, string | number>> {
+    if (!isPlainRecord(body) || Object.keys(body).length !== 0) throw new BadServiceCallError();
+    if (options.credentials === undefined) throw new CredentialsNotOfferedError();
+    let credentials;
+    try {
+      credentials = await options.credentials();
+    } catch (error) {
+      // A source's own error could quote what it read: only our fixed-text errors pass.
+      throw error instanceof CredentialsUnavailableError ? error : new CredentialsUnavailableError();
+    }
+    const { accessKeyId, secretAccessKey, sessionToken, expiration } = credentials;
+    return { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }), ...(expiration === undefined ? {} : { expiration }) };
+  }
+
   return createChannelServer({
     endpoint: options.endpoint,
     ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
@@ -68,6 +88,8 @@ export function createHostServicesServer(options: HostServicesServerOptions): Ch
         case 'launched':
           if (!isPlainRecord(body) || Object.keys(body).length !== 0) throw new BadServiceCallError();
           return { workflows: options.launched ? await options.launched() : [] };
+        case 'credentials':
+          return pushCredentials(body);
         default:
           throw new UnknownServiceError();
       }

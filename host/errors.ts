@@ -21,7 +21,9 @@ export type HostErrorCode =
   | 'ERR_HOST_ENCLAVE_ERROR'
   | 'ERR_HOST_UNKNOWN_SERVICE'
   | 'ERR_HOST_BAD_SERVICE_CALL'
-  | 'ERR_HOST_COLLECTION_FILE_NOT_FOUND';
+  | 'ERR_HOST_COLLECTION_FILE_NOT_FOUND'
+  | 'ERR_HOST_CREDENTIALS_NOT_OFFERED'
+  | 'ERR_HOST_CREDENTIALS_UNAVAILABLE';
 
 export class HostError extends CloisterError<HostErrorCode> {
   constructor(code: HostErrorCode, message: string, category: ErrorCategory, status: number, cause?: unknown) {
@@ -154,5 +156,19 @@ export class BadServiceCallError extends HostError {
 export class CollectionFileNotFoundError extends HostError {
   constructor() {
     super('ERR_HOST_COLLECTION_FILE_NOT_FOUND', 'the host stores no such sealed collection file', 'configuration', 404);
+  }
+}
+
+/** The enclave asked for AWS credentials and the host was started without a source for them. */
+export class CredentialsNotOfferedError extends HostError {
+  constructor() {
+    super('ERR_HOST_CREDENTIALS_NOT_OFFERED', 'the host offers no AWS credentials to the enclave (start it with --enclave-credentials)', 'configuration', 404);
+  }
+}
+
+/** The host's credential source could not produce credentials now (file missing or malformed). */
+export class CredentialsUnavailableError extends HostError {
+  constructor() {
+    super('ERR_HOST_CREDENTIALS_UNAVAILABLE', 'the host\'s credential source has no valid credentials right now', 'transient', 503);
   }
 }

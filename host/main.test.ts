@@ -83,4 +83,10 @@ describe('host/main.ts egress settings', () => {
     expect(host.ready).toBe(false);
     expect(host.stderr).toContain("host: ERR_HOST_INVALID_CONFIG: invalid host setting 'egress-allow': needs --egress");
   }, 30_000);
+
+  it('refuses --enclave-credentials without the services channel that would carry them', async () => {
+    const host = await startHost(['--enclave-credentials', 'env']);
+    expect(host.ready).toBe(false);
+    expect(host.stderr).toContain("host: ERR_HOST_INVALID_CONFIG: invalid host setting 'enclave-credentials': needs --services");
+  }, 30_000);
 });

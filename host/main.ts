@@ -14,6 +14,8 @@
  * With `--services`, the host also serves the enclave's calls out (host/create-host-services-server.ts)
  * on that endpoint: sealed state in SQLite at `DIR/host/state.sqlite`, sealed collections from
  * `DIR/host/collections/NAME/`. Everything there is sealed; the host cannot read it.
+ * `--enclave-credentials env | file:PATH` (or `CLOISTER_ENCLAVE_CREDENTIALS`) is where the AWS
+ * credentials it pushes to the enclave come from (host/credentials/); they are never logged.
  *
  * API keys never come from the command line (other users can read it): set
  * `CLOISTER_API_KEYS` (comma-separated) or `--api-keys-file FILE` (one key per line). With no
@@ -30,6 +32,7 @@ import { createEnclaveLink } from './create-enclave-link.ts';
 import { openControlPlane } from './control-plane/open-control-plane.ts';
 import { createHostServer } from './create-host-server.ts';
 import { createHostServicesServer } from './create-host-services-server.ts';
+import { createEnclaveCredentialSource } from './credentials/create-enclave-credential-source.ts';
 import { createEgressProxy, type EgressProxy } from './egress/index.ts';
 import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
 import { HostConfigError } from './errors.ts';
@@ -48,9 +51,12 @@ async function main(): Promise<void> {
       'control-db': { type: 'string' },
       'admin-keys-file': { type: 'string' },
       services: { type: 'string', default: process.env.CLOISTER_HOST_SERVICES },
+      'enclave-credentials': { type: 'string', default: process.env.CLOISTER_ENCLAVE_CREDENTIALS },
       egress: { type: 'string', default: process.env.CLOISTER_EGRESS },
       'egress-allow': { type: 'string', default: process.env.CLOISTER_EGRESS_ALLOW ?? '' },
       'data-dir': { type: 'string', default: process.env.CLOISTER_DATA_DIR ?? '.cloister' },
+      // Benchmarks only (docs/sealed-store.md, "Durability"): `normal` gives up durability on power loss.
+      'store-sync': { type: 'string', default: 'full' },
     },
     strict: true,
   });
@@ -58,6 +64,8 @@ async function main(): Promise<void> {
   if (!values.enclave) throw new HostConfigError({ setting: 'enclave', reason: 'give --enclave unix:PATH | tcp:HOST:PORT' });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError({ setting: 'port', reason: 'must be 0-65535' });
+  const storeSync = values['store-sync'];
+  if (storeSync !== 'full' && storeSync !== 'normal') throw new HostConfigError({ setting: 'store-sync', reason: "must be 'full' or 'normal'" });
   const apiKeys = readKeys('api-keys-file', values['api-keys-file'], process.env.CLOISTER_API_KEYS);
   if (Boolean(values['policy-bundle']) !== Boolean(values['control-db'])) {
     throw new HostConfigError({ setting: 'control-db', reason: 'give --policy-bundle and --control-db together' });
@@ -70,6 +78,8 @@ async function main(): Promise<void> {
     throw new HostConfigError({ setting: 'egress-allow', reason: `entries ${extraEgress.invalid.join(', ')} are not host:port` });
   }
   if (!values.egress && extraEgress.destinations.length > 0) throw new HostConfigError({ setting: 'egress-allow', reason: 'needs --egress' });
+  if (values['enclave-credentials'] && !values.services) throw new HostConfigError({ setting: 'enclave-credentials', reason: 'needs --services' });
+  const credentials = values['enclave-credentials'] ? createEnclaveCredentialSource(values['enclave-credentials']) : undefined;
   const registry = new Registry();
 
   // The enclave's calls out must be served before it boots: it fetches its keys' wrapped copy here.
@@ -77,11 +87,12 @@ async function main(): Promise<void> {
   if (values.services) {
     const hostDir = join(values['data-dir'], 'host');
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
-    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite') });
+    const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite'), synchronous: storeSync });
     const server = createHostServicesServer({
       endpoint: values.services,
       store,
       collectionsDir: join(hostDir, 'collections'),
+      ...(credentials ? { credentials } : {}),
       ...(control ? { launched: () => control.plane.launched() } : {}),
     });
     await server.listen();

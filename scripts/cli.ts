@@ -86,17 +86,17 @@ const commands: Readonly<Record<string, CommandEntry>> = {
   },
   // attestation
   'attest verify': {
-    usage: 'attest verify FILE [--root PEM] [--at TIME] [--pcr N=HEX]... [--nonce HEX] [--allow-debug] [--json]',
+    usage: 'cloister attest verify FILE [--root PEM] [--at TIME] [--pcr N=HEX]... [--nonce HEX] [--allow-debug] [--json]',
     summary: 'verify a Nitro attestation document (AWS Nitro root unless --root; TIME is ISO-8601 or epoch ms)',
     load: () => import('../client/cli/attest-verify.ts'),
   },
   'attest inspect': {
-    usage: 'attest inspect FILE [--json]',
+    usage: 'cloister attest inspect FILE [--json]',
     summary: 'show the decoded fields of an attestation document without verifying it',
     load: () => import('../client/cli/attest-inspect.ts'),
   },
   measure: {
-    usage: 'measure [--json] [--policy-bundle DIR]',
+    usage: 'cloister measure [--json] [--policy-bundle DIR]',
     summary: 'print the PCRs (0, 1, 2) a client should pin for this build',
     load: () => import('./measure.ts'),
   },

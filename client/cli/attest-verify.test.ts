@@ -106,7 +106,7 @@ describe('cloister attest verify', () => {
     ]) {
       const { code, err } = await cli(...argv);
       expect({ argv, code }).toEqual({ argv, code: 2 });
-      expect(err).toMatch(/usage: attest verify/);
+      expect(err).toMatch(/usage: cloister attest verify/);
     }
   });
 });

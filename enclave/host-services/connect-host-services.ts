@@ -34,6 +34,8 @@ export interface HostServices {
    * every entry (`createLaunchedWorkflows`) and never runs one on the host's word.
    */
   fetchLaunched(): Promise<unknown>;
+  /** The AWS credentials the parent pushes for the enclave's role (untrusted answer: `createHostCredentialsProvider` checks it). */
+  credentials(): Promise<unknown>;
   /** Opens a connection now (boot fails early when the host is not there). */
   connect(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export function connectHostServices(options: HostServicesOptions): HostServices 
     store: createBlobStoreClient(send),
     readCollectionFile,
     fetchLaunched,
+    credentials: () => client.request('credentials', {}, { timeoutMs }),
     connect: () => client.connect().catch((cause: unknown) => Promise.reject(new HostServicesUnavailableError({ cause }))),
     close: () => client.close(),
   };

@@ -114,3 +114,20 @@ export class KmsRequestError extends CloisterError<KmsRequestErrorCode> {
     this.reason = options.reason;
   }
 }
+
+export type KmsCredentialsErrorCode = 'ERR_KMS_CREDENTIALS_UNAVAILABLE' | 'ERR_KMS_CREDENTIALS_INVALID';
+
+/**
+ * The AWS credentials the host pushes could not be had: the host has none to offer or did not
+ * answer (`ERR_KMS_CREDENTIALS_UNAVAILABLE`), or it answered with something that is not usable
+ * credentials (`ERR_KMS_CREDENTIALS_INVALID`: malformed, or already expired). `rule` names what
+ * was wrong, never a value.
+ */
+export class KmsCredentialsError extends CloisterError<KmsCredentialsErrorCode> {
+  constructor({ code, rule, cause }: { code: KmsCredentialsErrorCode; rule: string; cause?: unknown }) {
+    super(code, `AWS credentials from the host: ${rule}`, {
+      category: code === 'ERR_KMS_CREDENTIALS_UNAVAILABLE' ? 'transient' : 'configuration',
+      cause,
+    });
+  }
+}

@@ -8,13 +8,16 @@ export {
   type KmsCredentials,
   type RecipientAttestationSource,
 } from './enclave-kms-client.ts';
+export { createHostCredentialsProvider, type HostCredentialsProviderOptions, type HostPushedCredentials } from './create-host-credentials-provider.ts';
 export {
   CmsOpenError,
   CmsParseError,
+  KmsCredentialsError,
   KmsRequestError,
   type AttestationRefusalReason,
   type CmsErrorCode,
   type CmsOpenErrorCode,
+  type KmsCredentialsErrorCode,
   type KmsRequestErrorCode,
 } from './errors.ts';
 export { loadSealedCollection, type LoadSealedCollectionOptions, type SealedCollection } from './load-sealed-collection.ts';

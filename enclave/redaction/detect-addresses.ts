@@ -6,8 +6,8 @@
  * units, city, state, postal code and country. "City, ST 12345" is an address too.
  */
 import type { Candidate } from './types.ts';
-import { fold } from './text-context.ts';
-import { CITIES, COMMON_WORDS, COUNTRIES, REGIONS, STREET_SUFFIXES, STREET_TYPES, UNIT_WORDS, US_STATES } from './gazetteers.ts';
+import { allMatches, fold } from './text-context.ts';
+import { COMMON_WORDS, REGIONS, STREET_SUFFIXES, STREET_TYPES, UNIT_WORDS, US_STATES, isKnownPlace } from './gazetteers.ts';
 
 const UNIT = '(?:[Aa]pt|APT|[Aa]partment|[Ss]uite|STE|[Ss]te|[Uu]nit|UNIT|[Ff]lat|[Ff]loor|[Ff]l|[Rr]oom|[Rr]m|[Bb]ldg|[Bb]uilding|[Nn]o)\\.?[ \\t]*#?[ \\t]*[A-Za-z]?\\d{1,5}[A-Za-z]?|#[ \\t]*\\d{1,5}[A-Za-z]?';
 const UNIT_AHEAD = new RegExp(`[ \\t]*,?[ \\t]*(?:${UNIT})(?![\\p{L}\\p{N}])`, 'uy');
@@ -84,7 +84,9 @@ const isTypeFirst = (w: Word) => TYPE_FIRST.has(w.key);
 // Street words written in lower case after the name in their languages ("Storgata gate 5", "Fő utca 2").
 const FOREIGN_TYPES = new Set('gate gata gatan vej vei veien vägen gade straat laan utca ulica ut út tér ter katu tie strasse straße gasse weg platz allee'.split(' '));
 const isNameWord = (w: Word) => w.cap || PARTICLES.has(w.key) || /^\d/.test(w.text);
-const hasCompoundSuffix = (w: Word) => w.cap && STREET_SUFFIXES.some((s) => w.key.length > s.length + 2 && w.key.endsWith(fold(s.replace(/\.$/, ''))));
+// Each suffix with its written length and its folded form (without a final period), folded once.
+const COMPOUND_SUFFIXES: readonly [number, string][] = STREET_SUFFIXES.map((s) => [s.length, fold(s.replace(/\.$/, ''))]);
+const hasCompoundSuffix = (w: Word) => w.cap && COMPOUND_SUFFIXES.some(([length, folded]) => w.key.length > length + 2 && w.key.endsWith(folded));
 
 /** The street line around the house number at [start, end), or undefined. */
 function streetCore(text: string, start: number, end: number): [number, number, number] | undefined {
@@ -150,7 +152,7 @@ const PLACE_WORDS = /[\p{Lu}][\p{L}\p{M}'’.\-]*(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}
 
 function isPlace(words: string): boolean {
   const f = fold(words.replace(/\.$/, ''));
-  return CITIES.has(f) || COUNTRIES.has(f) || REGIONS.has(f);
+  return isKnownPlace(f);
 }
 
 /** The end of the address that starts with a street line ending at `end`. */
@@ -210,7 +212,7 @@ export function detectAddresses(text: string): Candidate[] {
   const found: Candidate[] = [];
   // Named streets need no digits; everything else does.
   if (STREET_WORD_HINT.test(text)) {
-    for (const m of text.matchAll(NAMED_STREET)) {
+    for (const m of allMatches(text, NAMED_STREET)) {
       const name = m[1]!;
       const words = name.split(/[ \t]+/);
       if (words.slice(0, -1).every((w) => COMMON_WORDS.has(fold(w)))) continue;
@@ -218,7 +220,7 @@ export function detectAddresses(text: string): Candidate[] {
     }
   }
   if (!/\d/.test(text)) return found;
-  for (const m of text.matchAll(HOUSE)) {
+  for (const m of allMatches(text, HOUSE)) {
     const start = m.index;
     const end = start + m[0].length;
     const core = streetCore(text, start, end);
@@ -240,7 +242,7 @@ export function detectAddresses(text: string): Candidate[] {
     }
   }
   // "Allika 46\n Suite 501", "Mellemvej 32, Apt 4": a street name and number before a unit.
-  for (const m of text.matchAll(UNIT_ANYWHERE)) {
+  for (const m of allMatches(text, UNIT_ANYWHERE)) {
     const unitStart = m.index + m[0].length - m[0].trimStart().length;
     const before = STREET_BEFORE_UNIT.exec(text.slice(Math.max(0, unitStart - 80), unitStart));
     if (!before) continue;
@@ -250,10 +252,10 @@ export function detectAddresses(text: string): Candidate[] {
     found.push({ start, end: extend(text, unitStart + m[0].trimStart().length), label: 'ADDRESS', score: 0.7 });
   }
   // "ZIP: 3520", "postal code 75008"
-  if (POSTAL_HINT.test(text)) for (const m of text.matchAll(POSTAL_WITH_CUE)) {
+  if (POSTAL_HINT.test(text)) for (const m of allMatches(text, POSTAL_WITH_CUE)) {
     const code = m[1]!;
     found.push({ start: m.index + m[0].length - code.length, end: m.index + m[0].length, label: 'ADDRESS', score: 0.7 });
   }
-  if (PO_BOX_HINT.test(text)) for (const m of text.matchAll(PO_BOX)) found.push({ start: m.index, end: extend(text, m.index + m[0].length), label: 'ADDRESS', score: 0.85 });
+  if (PO_BOX_HINT.test(text)) for (const m of allMatches(text, PO_BOX)) found.push({ start: m.index, end: extend(text, m.index + m[0].length), label: 'ADDRESS', score: 0.85 });
   return found;
 }

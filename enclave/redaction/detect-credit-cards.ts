@@ -4,7 +4,7 @@
  * Maestro) gives a high score; other Luhn-valid numbers need card words nearby.
  */
 import type { Candidate } from './types.ts';
-import { hasContext, isWordChar } from './text-context.ts';
+import { allMatches, hasContext, isWordChar } from './text-context.ts';
 
 // Runs of digits with single spaces or hyphens; checked whole (no backtracking inside).
 const CANDIDATE = /\d(?:[ -]?\d)+/g;
@@ -49,7 +49,7 @@ export function hasIssuerPrefix(digits: string): boolean {
 export function detectCreditCards(text: string): Candidate[] {
   const found: Candidate[] = [];
   if (!/\d{3}/.test(text)) return found;
-  for (const m of text.matchAll(CANDIDATE)) {
+  for (const m of allMatches(text, CANDIDATE)) {
     const start = m.index;
     const value = m[0];
     const end = start + value.length;

@@ -4,7 +4,7 @@
  * words ("in", "since", "born") introduce. A bare number is never a date on its own.
  */
 import type { Candidate } from './types.ts';
-import { isWordChar, wordsBefore } from './text-context.ts';
+import { allMatches, isWordChar, wordsBefore } from './text-context.ts';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 const WEEKDAY = '(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)';
@@ -44,11 +44,15 @@ const HAS_TIME = /\d(?::\d|[ \t]?[ap]\.?m)/i;
 
 export function detectDates(text: string): Candidate[] {
   const found: Candidate[] = [];
-  if (!/\d/.test(text) && !HAS_MONTH.test(text) && !HAS_WEEKDAY.test(text)) return found;
-  const has: Record<Needs, boolean> = { digit: /\d/.test(text), month: HAS_MONTH.test(text), weekday: HAS_WEEKDAY.test(text), time: HAS_TIME.test(text) };
+  const digit = /\d/.test(text);
+  const month = HAS_MONTH.test(text);
+  const weekday = HAS_WEEKDAY.test(text);
+  if (!digit && !month && !weekday) return found;
+  // A clock time needs a digit.
+  const has: Record<Needs, boolean> = { digit, month, weekday, time: digit && HAS_TIME.test(text) };
   for (const [pattern, score, needs] of PATTERNS) {
     if (!has[needs]) continue;
-    for (const m of text.matchAll(pattern)) {
+    for (const m of allMatches(text, pattern)) {
       const start = m.index;
       const end = start + m[0].length;
       if (isWordChar(text, start - 1) || isWordChar(text, end)) continue;
@@ -61,7 +65,7 @@ export function detectDates(text: string): Candidate[] {
       found.push({ start, end, label: 'DATE_TIME', score });
     }
   }
-  if (has.digit) for (const m of text.matchAll(YEAR_ONLY)) {
+  if (has.digit) for (const m of allMatches(text, YEAR_ONLY)) {
     const start = m.index;
     const end = start + m[0].length;
     const prev = text[start - 1];
@@ -70,7 +74,7 @@ export function detectDates(text: string): Candidate[] {
     const cue = before.some((w) => YEAR_CUES.has(w));
     found.push({ start, end, label: 'DATE_TIME', score: cue ? 0.6 : 0.4 });
   }
-  if (has.month) for (const m of text.matchAll(LONE_MONTH)) {
+  if (has.month) for (const m of allMatches(text, LONE_MONTH)) {
     if (m[0][0] !== m[0][0]!.toUpperCase()) continue;
     found.push({ start: m.index, end: m.index + m[0].length, label: 'DATE_TIME', score: 0.55 });
   }

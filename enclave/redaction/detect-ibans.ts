@@ -3,7 +3,7 @@
  * written compact or in groups (spaces or hyphens), verified with ISO 7064 mod 97-10.
  */
 import type { Candidate } from './types.ts';
-import { isWordChar, wordsBefore } from './text-context.ts';
+import { allMatches, isWordChar, wordsBefore } from './text-context.ts';
 
 // Lengths from the SWIFT IBAN registry.
 const LENGTHS: Readonly<Record<string, number>> = {
@@ -35,7 +35,7 @@ export function isValidIban(value: string): boolean {
 
 export function detectIbans(text: string): Candidate[] {
   const found: Candidate[] = [];
-  for (const m of text.matchAll(START)) {
+  for (const m of allMatches(text, START)) {
     const start = m.index;
     if (isWordChar(text, start - 1)) continue;
     const length = LENGTHS[m[0].slice(0, 2).toUpperCase()];

@@ -3,7 +3,7 @@
  * compressed or IPv4-embedded form. Version-number context ("version 1.2.3.4") lowers the score.
  */
 import type { Candidate } from './types.ts';
-import { hasContext, isWordChar } from './text-context.ts';
+import { allMatches, hasContext, isWordChar } from './text-context.ts';
 
 const V4 = /\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?/g;
 const V6 = /[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::(?:\d{1,3}\.){3}\d{1,3}|(?:\.\d{1,3}){3})?(?:%[\w]+)?(?:\/\d{1,3})?/g;
@@ -37,7 +37,7 @@ export function isValidIpv6(value: string): boolean {
 
 export function detectIpAddresses(text: string): Candidate[] {
   const found: Candidate[] = [];
-  if (text.includes('.')) for (const m of text.matchAll(V4)) {
+  if (text.includes('.')) for (const m of allMatches(text, V4)) {
     const start = m.index;
     const end = start + m[0].length;
     if (isWordChar(text, start - 1) || text[start - 1] === '.' || isWordChar(text, end)) continue;
@@ -47,7 +47,7 @@ export function detectIpAddresses(text: string): Candidate[] {
     found.push({ start, end, label: 'IP_ADDRESS', score });
   }
   if (text.includes(':')) {
-    for (const m of text.matchAll(V6)) {
+    for (const m of allMatches(text, V6)) {
       const start = m.index;
       const end = start + m[0].length;
       const value = m[0].replace(/\/\d+$/, '');

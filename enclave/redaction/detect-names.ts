@@ -9,24 +9,26 @@
  * (log levels, codes, acronyms) never form a name unless each is a known given name or surname.
  */
 import type { Candidate } from './types.ts';
-import { fold, wordsAfter, wordsBefore } from './text-context.ts';
+import { allMatches, fold, wordsAfter, wordsBefore } from './text-context.ts';
 import {
-  CITIES,
+  COMMON,
   COMMON_WORDS,
-  COUNTRIES,
-  DEMONYMS,
+  DEMONYM,
+  FIRST_NAME,
   FIRST_NAMES,
   HONORIFICS,
   KNOWN_ORGANIZATIONS,
+  LAST_NAME,
   LAST_NAMES,
-  MAJOR_CITIES,
   NAME_PARTICLES,
   ORG_SUFFIXES,
   PLACE_PREFIXES,
+  PLACE,
+  PLACE_HEAD,
   PLACE_SCORES,
-  REGIONS,
   STREET_TYPES,
   isKnownName,
+  wordFlags,
 } from './gazetteers.ts';
 
 interface Token {
@@ -45,6 +47,10 @@ interface Token {
   readonly common: boolean;
   /** An all-capitals word that a place gazetteer knows ("BERLIN"). */
   readonly place: boolean;
+  /** Some multi-word place name starts with this word ("new" of "new york"). */
+  readonly placeHead: boolean;
+  /** A place gazetteer knows the word on its own (any case). */
+  readonly placeWord: boolean;
 }
 
 const TOKEN = /[\p{L}\p{M}]+(?:['’\-][\p{L}\p{M}]+)*\.?/gu;
@@ -77,12 +83,26 @@ function endsWithPhrase(before: readonly string[], phrases: ReadonlySet<string>)
   const n = before.length;
   if (n === 0) return false;
   if (phrases.has(before[n - 1]!)) return true;
+  // Only build "a b" and "a b c" when some phrase of two or three words ends with the last word.
+  if (!lastWordsOf(phrases).has(before[n - 1]!)) return false;
   if (n >= 2 && phrases.has(`${before[n - 2]} ${before[n - 1]}`)) return true;
   return n >= 3 && phrases.has(`${before[n - 3]} ${before[n - 2]} ${before[n - 1]}`);
 }
 
+const LAST_WORDS = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+/** The last words of the phrases of more than one word. */
+function lastWordsOf(phrases: ReadonlySet<string>): ReadonlySet<string> {
+  let ends = LAST_WORDS.get(phrases);
+  if (!ends) {
+    ends = new Set([...phrases].filter((p) => p.includes(' ')).map((p) => p.slice(p.lastIndexOf(' ') + 1)));
+    LAST_WORDS.set(phrases, ends);
+  }
+  return ends;
+}
+
 function lowerToken(start: number, value: string): Token {
-  return { start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: FIRST_NAMES.has(value) && !COMMON_WORDS.has(value), last: false, known: false, common: true, place: false };
+  const flags = wordFlags(value);
+  return { start, end: start + value.length, text: value, folded: value, cap: false, upper: false, initial: false, sentenceStart: false, first: (flags & (FIRST_NAME | COMMON)) === FIRST_NAME, last: false, known: false, common: true, place: false, placeHead: (flags & PLACE_HEAD) !== 0, placeWord: (flags & PLACE) !== 0 };
 }
 
 /** Capitalised words only, with the name particles that sit between two of them. */
@@ -124,12 +144,14 @@ function tokenize(text: string, pattern: RegExp = TOKEN): Token[] {
     if (value.length === 0) continue;
     const core = value.endsWith('.') ? value.slice(0, -1) : value;
     const folded = fold(core);
-    const upper = core.length > 1 && core === core.toUpperCase() && core !== core.toLowerCase();
-    const cap = !upper && /^\p{Lu}/u.test(core);
+    const upper = core.length > 1 && isAllCapitals(core);
+    const cap = !upper && startsWithCapital(core);
     const parts = folded.includes('-') ? folded.split('-') : undefined;
+    // One probe answers every single-word list.
+    const flags = wordFlags(folded);
     // Ordinary words ("The", "Please") are the commonest capitalised tokens; whether a census
     // lists them only matters after a given name, where classifyRun asks again.
-    const common = COMMON_WORDS.has(folded) || DEMONYMS.has(folded);
+    const common = (flags & (COMMON | DEMONYM)) !== 0;
     tokens.push({
       start,
       end: start + value.length,
@@ -139,14 +161,35 @@ function tokenize(text: string, pattern: RegExp = TOKEN): Token[] {
       upper,
       initial: core.length === 1 && /^\p{Lu}$/u.test(core),
       sentenceStart: isSentenceStart(text, start),
-      first: FIRST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => FIRST_NAMES.has(p))),
-      last: LAST_NAMES.has(folded) || (parts !== undefined && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
+      first: (flags & FIRST_NAME) !== 0 || (parts !== undefined && parts.every((p) => FIRST_NAMES.has(p))),
+      last: (flags & LAST_NAME) !== 0 || (parts !== undefined && parts.every((p) => LAST_NAMES.has(p) || isKnownName(p))),
       known: !common && (isKnownName(folded) || (parts !== undefined && parts.every((p) => isKnownName(p)))),
       common,
-      place: upper && core.length > 2 && (CITIES.has(folded) || COUNTRIES.has(folded) || REGIONS.has(folded)) && !COMMON_WORDS.has(folded),
+      place: upper && core.length > 2 && (flags & (PLACE | COMMON)) === PLACE,
+      placeHead: (flags & PLACE_HEAD) !== 0,
+      placeWord: (flags & PLACE) !== 0,
     });
   }
   return tokens;
+}
+
+/** `word === word.toUpperCase() && word !== word.toLowerCase()`, without building either. */
+function isAllCapitals(word: string): boolean {
+  let letter = false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 97 && c <= 122) return false;
+    if (c >= 65 && c <= 90) letter = true;
+    else if (c >= 128) return word === word.toUpperCase() && word !== word.toLowerCase();
+  }
+  return letter;
+}
+
+const CAPITAL_START = /^\p{Lu}/u;
+function startsWithCapital(word: string): boolean {
+  const c = word.charCodeAt(0);
+  if (c < 128) return c >= 65 && c <= 90;
+  return CAPITAL_START.test(word);
 }
 
 function isSentenceStart(text: string, index: number): boolean {
@@ -164,10 +207,19 @@ function isPlaceKey(key: string): number {
 
 /** How confidently the words are a place on their own (0 when no gazetteer knows them). */
 function placeScore(words: readonly Token[]): number {
-  const key = words.map((t) => t.folded).join(' ');
-  let score = isPlaceKey(key);
-  if (score === 0 && words.length > 1 && PLACE_PREFIXES.has(words[0]!.folded)) score = isPlaceKey(words.slice(1).map((t) => t.folded).join(' '));
+  let score = placeKeyScore(words, 0);
+  if (score === 0 && words.length > 1 && PLACE_PREFIXES.has(words[0]!.folded)) score = placeKeyScore(words, 1);
   return score;
+}
+
+/** isPlaceKey of the words from `from` on, joined by spaces; no key is built when none can match. */
+function placeKeyScore(words: readonly Token[], from: number): number {
+  if (words.length - from === 1) return words[from]!.placeWord ? isPlaceKey(words[from]!.folded) : 0;
+  if (words.length - from < 1) return isPlaceKey('');
+  if (!words[from]!.placeHead) return 0;
+  let key = words[from]!.folded;
+  for (let k = from + 1; k < words.length; k++) key = `${key} ${words[k]!.folded}`;
+  return isPlaceKey(key);
 }
 
 // Derivational endings of English common nouns and adjectives; names rarely have them.
@@ -261,7 +313,7 @@ function capitalisedPlaces(text: string, tokens: readonly Token[], found: Candid
 
 /** In capitalised text: "my name is vitoria", a lower-case word that a name phrase introduces. */
 function introducedLowerCaseNames(text: string, found: Candidate[]): void {
-  for (const m of text.matchAll(LOWER_NAME_INTRODUCED)) {
+  for (const m of allMatches(text, LOWER_NAME_INTRODUCED)) {
     const word = m[1]!;
     if (word.length <= 2 || COMMON_WORDS.has(word) || /[\p{L}\p{N}]/u.test(text[m.index + m[0].length] ?? '')) continue;
     const start = m.index + m[0].length - word.length;
@@ -329,6 +381,7 @@ function claimPlaces(run: readonly Token[], found: Candidate[]): boolean[] {
   const claimed: boolean[] = new Array<boolean>(run.length).fill(false);
   if (run.length < 2) return claimed;
   for (let k = 0; k + 1 < run.length; k++) {
+    if (!run[k]!.placeHead) continue;
     let key = run[k]!.folded;
     let anyUncommon = !run[k]!.common;
     let bestLen = 0;

@@ -6,7 +6,7 @@
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Candidate } from './types.ts';
-import { digitsOf, hasContext, isWordChar } from './text-context.ts';
+import { allMatches, digitsOf, hasContext, isWordChar } from './text-context.ts';
 
 const CANDIDATE = /(?:\+|\b00)?\(?\d[\d \t\u00a0().\-/]{5,24}\d(?:[ \t]*(?:x|ext\.?|extension|#)[ \t]*\d{1,6})?/gi;
 const NANP = /^(?:(?:\+?1|001)[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?:[ \t]*(?:x|ext\.?|extension|#)[ \t]*\d{1,6})?$/i;
@@ -23,7 +23,7 @@ const NEGATIVE = new Set(['license', 'licence', 'passport', 'permit', 'plate', '
 export function detectPhones(text: string): Candidate[] {
   const found: Candidate[] = [];
   if (!/\d\d/.test(text)) return found;
-  for (const m of text.matchAll(CANDIDATE)) {
+  for (const m of allMatches(text, CANDIDATE)) {
     let start = m.index;
     let value = m[0].replace(/[\s.\-/(]+$/, '');
     // An opening parenthesis only belongs to the number when it closes around the area code.

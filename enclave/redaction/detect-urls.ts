@@ -4,7 +4,7 @@
  * file names in logs and code are not taken for web addresses.
  */
 import type { Candidate } from './types.ts';
-import { isWordChar } from './text-context.ts';
+import { allMatches, isWordChar } from './text-context.ts';
 
 const SCHEME_URL = /\b(?:https?|ftps?|sftp|wss?):\/\/[^\s<>"'`\]\[{}|\\^]+/giu;
 const WWW_URL = /\bwww\d?\.[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+(?:[/?#][^\s<>"'`\]\[{}|\\^]*)?/giu;
@@ -49,9 +49,9 @@ export function detectUrls(text: string): Candidate[] {
     taken.push([start, end]);
     found.push({ start, end, label: 'URL', score });
   };
-  for (const m of text.matchAll(SCHEME_URL)) add(m.index, m[0], 0.95);
-  for (const m of text.matchAll(WWW_URL)) if (text[m.index - 1] !== '/' && text[m.index - 1] !== '@') add(m.index, m[0], 0.9);
-  for (const m of text.matchAll(BARE_DOMAIN)) {
+  for (const m of allMatches(text, SCHEME_URL)) add(m.index, m[0], 0.95);
+  for (const m of allMatches(text, WWW_URL)) if (text[m.index - 1] !== '/' && text[m.index - 1] !== '@') add(m.index, m[0], 0.9);
+  for (const m of allMatches(text, BARE_DOMAIN)) {
     const tld = m[1]!.toLowerCase();
     if (!BARE_TLDS.has(tld)) continue;
     const before = text[m.index - 1];

@@ -4,7 +4,7 @@
  * samples). Dashes score high; spaces, dots or no separator need SSN words nearby.
  */
 import type { Candidate } from './types.ts';
-import { hasContext, isWordChar } from './text-context.ts';
+import { allMatches, hasContext, isWordChar } from './text-context.ts';
 
 const CANDIDATE = /(\d{3})([- .]?)(\d{2})\2(\d{4})/g;
 const CUES = new Set(['ssn', 'ssns', 'social', 'security', 'ss', 'ss#', 'ssn#', 'taxpayer', 'tin', 'itin']);
@@ -23,7 +23,7 @@ export function isValidUsSsn(value: string): boolean {
 export function detectUsSsns(text: string): Candidate[] {
   const found: Candidate[] = [];
   if (!/\d{3}/.test(text)) return found;
-  for (const m of text.matchAll(CANDIDATE)) {
+  for (const m of allMatches(text, CANDIDATE)) {
     const start = m.index;
     const end = start + m[0].length;
     const before = text[start - 1];

@@ -4,58 +4,38 @@
  * - `humannames`: ~200k given names and surnames from censuses (broad, noisy: "The", "Server");
  * - `cities-list`: ~79k city names of the world (broad, noisy: "Street", "Green");
  * - compromise's lexicon: common first names, surnames, major cities, countries, regions,
- *   well-known organisations, demonyms, and the ordinary English words that rule out the noise;
+ *   well-known organisations, demonyms, and the ordinary English words that rule out the noise
+ *   (as lists derived from it once, compromise-lists.json);
  * - `Intl.DisplayNames`: every ISO 3166 region name in English;
  * plus the short closed lists below (honorifics, street and unit words, company suffixes, US
  * states), written from general knowledge. None of it comes from any benchmark.
  */
 import { createRequire } from 'node:module';
-import nlp from 'compromise';
+import type { CompromiseLists, CompromiseTag } from './compromise-lists.ts';
 import { fold } from './text-context.ts';
+import { createWordFlagsTable } from './word-flags-table.ts';
 
-// The two word-list packages are JSON; Node's own loader reads them in ~50 ms where a
-// TypeScript loader's JSON-to-module transform is several times slower.
-const requirePackage = createRequire(import.meta.url);
-const humanNames = requirePackage('humannames') as Record<string, number>;
-const citiesList = requirePackage('cities-list') as Record<string, number>;
+// The word lists are JSON, loaded with Node's own loader: it reads them in ~50 ms where a
+// TypeScript loader's JSON-to-module transform is several times slower. compromise's lexicon
+// is read from the lists derived from it (compromise-lists.ts): loading compromise itself
+// would cost ~0.6 s of start-up to build a lexicon of which these lists are all we use.
+const requireJson = createRequire(import.meta.url);
+const humanNames = requireJson('humannames') as Record<string, number>;
+const citiesList = requireJson('cities-list') as Record<string, number>;
+const compromise = requireJson('./compromise-lists.json') as CompromiseLists;
 
 const words = (s: string): string[] => s.trim().split(/\s+/);
 const foldedSet = (list: Iterable<string>): Set<string> => new Set(Array.from(list, (w) => fold(w)));
-
-const lexicon = (nlp as unknown as { model(): { one: { lexicon: Record<string, string | string[]> } } }).model().one.lexicon;
-
-const byTag = new Map<string, Set<string>>();
-const COMMON_TAGS = new Set(['Adjective', 'Adverb', 'Verb', 'Infinitive', 'PastTense', 'PresentTense', 'Gerund', 'Participle', 'PhrasalVerb', 'Modal', 'Copula', 'Auxiliary', 'Determiner', 'Preposition', 'Conjunction', 'Pronoun', 'Possessive', 'Reflexive', 'QuestionWord', 'Expression', 'Noun', 'Singular', 'Plural', 'Uncountable', 'Actor', 'Comparative', 'Superlative', 'Negative', 'Condition', 'Value', 'TextValue', 'Cardinal', 'Ordinal', 'Unit', 'Duration', 'Month', 'WeekDay', 'Date', 'Currency', 'Imperative', 'Abbreviation']);
-const NAME_TAGS = new Set(['MaleName', 'FemaleName', 'FirstName', 'LastName', 'Person', 'City', 'Country', 'Region', 'Place', 'Organization', 'ProperNoun', 'SportsTeam']);
-const compromiseCommon = new Set<string>();
-for (const [word, tags] of Object.entries(lexicon)) {
-  const list = Array.isArray(tags) ? tags : [tags];
-  for (const tag of list) {
-    let set = byTag.get(tag);
-    if (!set) byTag.set(tag, (set = new Set()));
-    set.add(word);
-  }
-  if (list.some((t) => COMMON_TAGS.has(t)) && !list.some((t) => NAME_TAGS.has(t))) compromiseCommon.add(word);
-}
-const tagged = (...tags: string[]): Set<string> => new Set(tags.flatMap((t) => [...(byTag.get(t) ?? [])]).map(fold));
+const tagged = (...tags: CompromiseTag[]): Set<string> => new Set(tags.flatMap((t) => compromise.tags[t]).map(fold));
+const compromiseCommon = compromise.common;
 
 /** Given names common enough that compromise knows them. */
 export const FIRST_NAMES: ReadonlySet<string> = tagged('MaleName', 'FemaleName', 'FirstName');
 /** Surnames compromise knows. */
 export const LAST_NAMES: ReadonlySet<string> = tagged('LastName');
 
-// Lower-cased once at load, so a look-up is one hash probe with no string building.
-const HUMAN_NAMES: ReadonlySet<string> = new Set(Object.keys(humanNames).map((k) => k.toLowerCase()));
-/** Any of ~200k census names (given or family). Broad: check COMMON_WORDS too. */
-export function isKnownName(folded: string): boolean {
-  // The small sets first: a probe into the 200k-entry set is a likely cache miss.
-  return folded.length >= 2 && (FIRST_NAMES.has(folded) || LAST_NAMES.has(folded) || HUMAN_NAMES.has(folded));
-}
-
 /** Capital and major cities (compromise) — confident on their own. */
 export const MAJOR_CITIES: ReadonlySet<string> = tagged('City');
-/** ~79k towns and cities; needs context or a second cue. */
-export const CITIES: ReadonlySet<string> = new Set([...Object.keys(citiesList).map(fold), ...MAJOR_CITIES]);
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 const isoCountries: string[] = [];
@@ -184,10 +164,59 @@ export const COMMON_WORDS: ReadonlySet<string> = new Set([...compromiseCommon, .
  */
 export const PLACE_SCORES: ReadonlyMap<string, number> = (() => {
   const scores = new Map<string, number>();
-  // A town no bigger list knows is a place only with a place word near it ("in", "lives in").
-  for (const c of CITIES) scores.set(c, 0.45);
+  // ~79k towns and cities: a town no bigger list knows is a place only with a place word near
+  // it ("in", "lives in").
+  for (const c in citiesList) scores.set(fold(c), 0.45);
   for (const c of MAJOR_CITIES) scores.set(c, 0.8);
   for (const r of REGIONS) scores.set(r, 0.85);
   for (const c of COUNTRIES) scores.set(c, 0.9);
   return scores;
 })();
+
+/** Whether a gazetteer knows the (folded) words as a town, city, region or country. */
+export function isKnownPlace(folded: string): boolean {
+  return (WORD_FLAGS.get(folded) & PLACE) !== 0;
+}
+
+// Bits of WORD_FLAGS: what the word lists say about one folded word.
+export const FIRST_NAME = 1;
+export const LAST_NAME = 2;
+/** Any of ~200k census names (given or family): broad, check COMMON too. */
+export const CENSUS_NAME = 4;
+export const COMMON = 8;
+export const DEMONYM = 16;
+/** A town, city, region or country (a key of PLACE_SCORES). */
+export const PLACE = 32;
+/** The first word of a multi-word key of PLACE_SCORES ("new" of "new york"). */
+export const PLACE_HEAD = 64;
+
+/**
+ * Every single-word list in one table, so a capitalised word costs one probe instead of one
+ * per list (the large lists are cache misses). Built once at load, in place of a separate
+ * 200k-entry set of census names.
+ */
+const WORD_FLAGS = (() => {
+  const flags = createWordFlagsTable(300_000);
+  // Lower-cased (not folded), as the census list has always been compared.
+  for (const name in humanNames) flags.add(name.toLowerCase(), CENSUS_NAME);
+  for (const w of FIRST_NAMES) flags.add(w, FIRST_NAME);
+  for (const w of LAST_NAMES) flags.add(w, LAST_NAME);
+  for (const w of COMMON_WORDS) flags.add(w, COMMON);
+  for (const w of DEMONYMS) flags.add(w, DEMONYM);
+  for (const key of PLACE_SCORES.keys()) {
+    flags.add(key, PLACE);
+    const space = key.indexOf(' ');
+    if (space > 0) flags.add(key.slice(0, space), PLACE_HEAD);
+  }
+  return flags;
+})();
+
+/** The WORD_FLAGS bits of a folded word (0 when no list knows it). */
+export function wordFlags(folded: string): number {
+  return WORD_FLAGS.get(folded);
+}
+
+/** Any of ~200k census names (given or family). Broad: check COMMON_WORDS too. */
+export function isKnownName(folded: string): boolean {
+  return folded.length >= 2 && (WORD_FLAGS.get(folded) & (FIRST_NAME | LAST_NAME | CENSUS_NAME)) !== 0;
+}

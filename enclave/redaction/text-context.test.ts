@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fold, hasContext, wordsAfter, wordsBefore } from './text-context.ts';
+import { allMatches, fold, hasContext, wordsAfter, wordsBefore } from './text-context.ts';
 
 describe('text context', () => {
   it('folds accents and case for gazetteer look-ups', () => {
@@ -26,5 +26,24 @@ describe('text context', () => {
   });
   it('reads words in any script', () => {
     expect(wordsBefore('Телефон: 123', 9, 1)).toEqual(['телефон']);
+  });
+});
+
+describe('allMatches', () => {
+  const same = (text: string, pattern: RegExp) => {
+    const expected = [...text.matchAll(pattern)].map((m) => [m.index, m[0], ...m.slice(1)]);
+    expect(allMatches(text, pattern).map((m) => [m.index, m[0], ...m.slice(1)])).toEqual(expected);
+    expect(pattern.lastIndex).toBe(0);
+  };
+
+  it('finds what matchAll finds, groups included, and leaves the pattern reusable', () => {
+    same('call 555-0143 or 555-0199', /(\d{3})-(\d{4})/g);
+    same('no digits', /\d+/g);
+  });
+
+  it('steps over empty matches as matchAll does, by whole code points in unicode mode', () => {
+    same('a😀b', /x*/gu);
+    same('a😀b', /x*/g);
+    same('', /x*/g);
   });
 });

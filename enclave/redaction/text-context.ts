@@ -8,11 +8,21 @@ const MARKS = /\p{M}+/gu;
 /** Lower-cased, accents removed ("Müller" → "muller"), for look-ups in ASCII gazetteers. */
 export function fold(word: string): string {
   // Only pay for normalisation when the word is not plain ASCII.
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(word)) return word.toLowerCase();
+  let ascii = true;
+  for (let i = 0; i < word.length; i++) {
+    if (word.charCodeAt(i) >= 128) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return word.toLowerCase();
   // Lower-case first, so "Ł" and "Ø" meet the same replacements as "ł" and "ø".
-  return word.toLowerCase().normalize('NFD').replace(MARKS, '').replace(/ß/g, 'ss').replace(/ł/g, 'l').replace(/ø/g, 'o').replace(/đ/g, 'd').replace(/æ/g, 'ae');
+  const bare = word.toLowerCase().normalize('NFD').replace(MARKS, '');
+  return UNDECOMPOSED.test(bare) ? bare.replace(/ß/g, 'ss').replace(/ł/g, 'l').replace(/ø/g, 'o').replace(/đ/g, 'd').replace(/æ/g, 'ae') : bare;
 }
+
+// Letters that NFD does not split into a base letter and a mark.
+const UNDECOMPOSED = /[ßłøđæ]/;
 
 const NON_ASCII_WORD_CHAR = /[\p{L}\p{M}\p{N}]/u;
 
@@ -79,3 +89,26 @@ export function isWordChar(text: string, index: number): boolean {
 export function digitsOf(value: string): string {
   return value.replace(/\D+/g, '');
 }
+
+/**
+ * `[...text.matchAll(pattern)]` for a global pattern. `matchAll` copies the pattern on every call
+ * (a new RegExp, its source looked up again), which costs more than the scan for the long
+ * patterns of the detectors. The matches are collected before returning, so the pattern's
+ * `lastIndex` is free again when the caller's loop body runs (and is left at 0).
+ */
+export function allMatches(text: string, pattern: RegExp): RegExpExecArray[] {
+  const matches: RegExpExecArray[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    matches.push(m);
+    // As matchAll does: step over an empty match (a whole code point in unicode mode).
+    if (m[0].length === 0) {
+      const at = pattern.lastIndex;
+      const wide = (pattern.unicode || pattern.flags.includes('v')) && at + 1 < text.length && (text.charCodeAt(at) & 0xfc00) === 0xd800 && (text.charCodeAt(at + 1) & 0xfc00) === 0xdc00;
+      pattern.lastIndex = at + (wide ? 2 : 1);
+    }
+  }
+  pattern.lastIndex = 0;
+  return matches;
+}
+

@@ -35,6 +35,34 @@ describe('createSqliteBlobStore', () => {
     expect(() => createSqliteBlobStore({ path: ':memory:', busyTimeoutMs: -1 })).toThrow(StoreConfigError);
   });
 
+  it('resolves writes that arrive while an fsync runs only once they are in the file, for every writer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+    const path = join(dir, 'store.db');
+    const store = createSqliteBlobStore({ path });
+    try {
+      const address = { namespace: 'ns', kind: 'audit', key: 'main' };
+      const writes = Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0
+          ? store.appendLog(address, i / 2, Uint8Array.of(i)).then(() => i)
+          : store.writeSlot({ namespace: 'ns', kind: 'slot', key: `k${i}` }, 0, Uint8Array.of(i)).then(() => i),
+      );
+      expect(await Promise.all(writes)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      // Another connection sees every write.
+      const other = new Database(path, { readonly: true });
+      const entries = other.prepare('SELECT COUNT(*) AS n FROM log_entries').get() as { n: number };
+      const slots = other.prepare('SELECT COUNT(*) AS n FROM slots').get() as { n: number };
+      other.close();
+      expect([entries.n, slots.n]).toEqual([20, 20]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a synchronous mode other than full or normal when it is created', () => {
+    expect(() => createSqliteBlobStore({ path: ':memory:', synchronous: 'off' as 'full' })).toThrow(StoreConfigError);
+  });
+
   it('reports a database it cannot open without naming its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
     try {

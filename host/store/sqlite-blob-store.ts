@@ -6,6 +6,7 @@
  * `ERR_STORE_CONFLICT`, as with PostgreSQL later. WAL mode lets readers run beside the writer.
  * The rows are sealed bytes; SQLite never sees anything it could read.
  */
+import { closeSync, fsync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { assertBlobAddress, assertBlobBytes, assertCount, assertReadRange } from '../../protocol/blob-store/assert-blob-call.ts';
 import type { BlobAddress, BlobStore, LogRecord, SlotRecord } from '../../protocol/blob-store/blob-store.ts';
@@ -17,6 +18,13 @@ export interface SqliteBlobStoreOptions {
   readonly path: string;
   /** How long a writer waits for another process's lock before `ERR_STORE_UNAVAILABLE`. */
   readonly busyTimeoutMs?: number;
+  /**
+   * `full` (default): a write has landed on disk when it returns. `normal`: WAL commits are
+   * synced only at checkpoints, so an OS crash or power loss can drop the newest writes (never
+   * corrupt or reorder them). Measurement only: see docs/sealed-store.md, "Durability", for why
+   * the stack keeps `full`.
+   */
+  readonly synchronous?: 'full' | 'normal';
 }
 
 export interface SqliteBlobStore extends BlobStore {
@@ -52,14 +60,18 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new StoreConfigError({ rule: 'busyTimeoutMs must be a non-negative integer' });
   }
+  const synchronous = options.synchronous ?? 'full';
+  if (synchronous !== 'full' && synchronous !== 'normal') throw new StoreConfigError({ rule: "synchronous must be 'full' or 'normal'" });
 
   let opened: Database.Database | undefined;
+  let walMode = false;
   try {
     opened = new Database(options.path);
     const db = opened;
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    walMode = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    // FULL on a WAL file is kept by fsyncing the WAL ourselves after each commit (see below).
+    db.pragma(synchronous === 'full' && !walMode ? 'synchronous = FULL' : 'synchronous = NORMAL');
     const found = db.pragma('user_version', { simple: true }) as number;
     if (found > schemaVersion) {
       throw new StoreConfigError({ rule: `the database has schema version ${found}, newer than this build's ${schemaVersion}` });
@@ -73,6 +85,54 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
     throw new StoreConfigError({ rule: 'the database could not be opened', cause: error });
   }
   const db = opened;
+
+  /*
+   * Durability without blocking the event loop. SQLite's own synchronous=FULL fsyncs the WAL
+   * inside the commit, on this thread: the host (HTTP, channel, every other call) stood still
+   * for each fsync (a third of the host's CPU profile in the channel benchmark). Instead the
+   * connection runs at NORMAL (commits write the WAL, checkpoints still sync as FULL would) and
+   * every write waits for an fsync of the WAL file on libuv's thread pool that *started after*
+   * its commit, before it resolves. Which descriptor fsyncs the file does not matter; the WAL
+   * file stays the same inode while a connection is open. A write has still landed on disk
+   * when its promise resolves, and commits that arrive while one fsync runs share the next.
+   */
+  let walFd: number | undefined;
+  if (synchronous === 'full' && walMode) {
+    try {
+      walFd = openSync(`${options.path}-wal`, 'r');
+    } catch (error) {
+      db.close();
+      throw new StoreConfigError({ rule: 'the write-ahead log could not be opened', cause: error });
+    }
+  }
+  let syncRunning: Promise<void> | undefined;
+  let syncQueued: Promise<void> | undefined;
+  const startSync = (fd: number): Promise<void> => {
+    const run: Promise<void> = new Promise<void>((resolve, reject) =>
+      fsync(fd, (error) => (error ? reject(new BlobStoreUnavailableError({ reason: 'io', cause: error })) : resolve())),
+    ).finally(() => {
+      if (syncRunning === run) syncRunning = undefined;
+    });
+    syncRunning = run;
+    return run;
+  };
+  const landed = (): Promise<void> => {
+    if (walFd === undefined) return Promise.resolve();
+    const fd = walFd;
+    if (!syncRunning) return startSync(fd);
+    // The running fsync may have started before this commit: wait for the next one.
+    syncQueued ??= syncRunning.then(
+      () => {
+        syncQueued = undefined;
+        return startSync(fd);
+      },
+      () => {
+        syncQueued = undefined;
+        return startSync(fd);
+      },
+    );
+    return syncQueued;
+  };
 
   const selectSlot = db.prepare<[string, string, string], { version: number; bytes: Buffer }>(
     'SELECT version, bytes FROM slots WHERE namespace = ? AND kind = ? AND key = ?',
@@ -129,6 +189,9 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
         assertCount('expectedVersion', expectedVersion);
         assertBlobBytes(bytes);
         return writeSlot.immediate(address, expectedVersion, bytes);
+      }).then(async (version) => {
+        await landed();
+        return version;
       });
     },
     appendLog(address, position, bytes) {
@@ -137,7 +200,7 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
         assertCount('position', position);
         assertBlobBytes(bytes);
         appendLog.immediate(address, position, bytes);
-      });
+      }).then(landed);
     },
     readLog(address, from, count) {
       return guard(() => {
@@ -157,7 +220,9 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.allSettled([syncRunning, syncQueued]);
       db.close();
+      if (walFd !== undefined) closeSync(walFd);
     },
   };
 }

@@ -29,6 +29,7 @@ import {
 import { assertMaxFrameSize, createFrameDecoder, DEFAULT_MAX_FRAME_SIZE, encodeFrame, isFrameType, MAX_FRAME_ID, type Frame } from '../frames.ts';
 import { parseChannelEndpoint, type ChannelEndpoint } from './channel-endpoint.ts';
 import { errorFromFrame, RESERVED_FRAME_TYPES } from './channel-wire.ts';
+import { writePerTick } from './write-per-tick.ts';
 
 export interface ChannelClientOptions {
   readonly endpoint: string;
@@ -94,6 +95,8 @@ interface Job {
 
 interface Connection {
   readonly socket: Socket;
+  /** Writes frames, one syscall per tick (write-per-tick.ts). */
+  readonly write: (bytes: Uint8Array) => boolean;
   readonly jobs: Map<number, Job>;
   open: boolean;
   congested: boolean;
@@ -165,7 +168,7 @@ export function createChannelClient(options: ChannelClientOptions): ChannelClien
   }
 
   function attach(index: number, socket: Socket): Connection {
-    const conn: Connection = { socket, jobs: new Map(), open: true, congested: false, failure: undefined };
+    const conn: Connection = { socket, write: writePerTick(socket), jobs: new Map(), open: true, congested: false, failure: undefined };
     if (closed) {
       socket.destroy();
       conn.open = false;
@@ -295,7 +298,7 @@ export function createChannelClient(options: ChannelClientOptions): ChannelClien
       job.connection = best;
       best.jobs.set(job.id, job);
       inFlight++;
-      if (!best.socket.write(job.bytes)) best.congested = true;
+      if (!best.write(job.bytes)) best.congested = true;
     }
   }
 
@@ -340,7 +343,7 @@ export function createChannelClient(options: ChannelClientOptions): ChannelClien
   }
 
   function sendCancel(conn: Connection, id: number): void {
-    if (conn.open) conn.socket.write(encodeFrame({ id, type: 'cancel' }, maxFrameSize));
+    if (conn.open) conn.write(encodeFrame({ id, type: 'cancel' }, maxFrameSize));
   }
 
   /** Takes the job out of the queue or its connection; returns whether it was on the wire. */

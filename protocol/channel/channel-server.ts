@@ -21,6 +21,7 @@ import { ChannelEndpointInvalidError, ChannelOptionsInvalidError, FrameMalformed
 import { assertMaxFrameSize, createFrameDecoder, DEFAULT_MAX_FRAME_SIZE, encodeFrame, type Frame } from '../frames.ts';
 import { formatChannelEndpoint, parseChannelEndpoint, type ChannelEndpoint } from './channel-endpoint.ts';
 import { errorToWire, RESERVED_FRAME_TYPES } from './channel-wire.ts';
+import { writePerTick } from './write-per-tick.ts';
 
 export interface ChannelHandlerContext {
   /** Fires when the client cancels (timeout, abort) or the connection drops. */
@@ -77,7 +78,8 @@ export function createChannelServer(options: ChannelServerOptions): ChannelServe
     let closed = false;
     let drainWaiters: (() => void)[] = [];
 
-    const write = (bytes: Uint8Array): boolean => (closed ? true : socket.write(bytes));
+    const writeBatched = writePerTick(socket);
+    const write = (bytes: Uint8Array): boolean => (closed ? true : writeBatched(bytes));
     const waitDrain = (): Promise<void> =>
       closed || !socket.writableNeedDrain ? Promise.resolve() : new Promise((resolve) => drainWaiters.push(resolve));
     socket.on('drain', () => {

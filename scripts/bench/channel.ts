@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
 import { createClient } from '../../client/create-client.ts';
 import { encapsulationKeyId, openRequest, sealRequest } from '../../protocol/encapsulation.ts';
 import { generateHpkeKeyPair } from '../../protocol/hpke/setup-hpke.ts';
@@ -67,20 +68,50 @@ export const benchmark: Benchmark = {
 
     const dataDir = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
     const stack = await startStack({ port: 0, dataDir, hostArgs: ['--rate-limit', '100000000'], log: () => {} });
+    // The same stack with the sealed store's SQLite at synchronous=NORMAL: what the per-record
+    // fsync of the audit log costs (docs/sealed-store.md, "Durability"; the stack keeps FULL).
+    const dataDirNormal = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
+    const stackNormal = await startStack({ port: 0, dataDir: dataDirNormal, hostArgs: ['--rate-limit', '100000000', '--store-sync', 'normal'], log: () => {} }).catch(
+      async (error: unknown) => {
+        await stack.stop();
+        throw error;
+      },
+    );
     const plain = startChild({ name: 'plain-echo', command: process.execPath, args: [join(repoRoot, 'bin', 'run-ts.js'), join(repoRoot, 'scripts', 'bench', 'plain-echo-server.ts')] });
     try {
-      const plainUrl = `${await plain.ready}/echo`;
+      const plainOrigin = await plain.ready;
+      const plainUrl = `${plainOrigin}/echo`;
+      // The SDK's own transport (an undici Pool with keep-alive) and the same for the baseline,
+      // so the difference is Cloister's, not the HTTP client's. Global fetch on both sides too,
+      // to show what the transport change was worth.
       const client = createClient({ url: stack.url, trust: stack.trust });
-      await client.attest();
+      const fetchClient = createClient({ url: stack.url, trust: stack.trust, fetch: globalThis.fetch });
+      const normalClient = createClient({ url: stackNormal.url, trust: stackNormal.trust });
+      await Promise.all([client.attest(), fetchClient.attest(), normalClient.attest()]);
+      const plainPool = new Pool(plainOrigin, { connections: 64 });
+      const headers = { 'content-type': 'application/json' };
       const sealedCall = () => client.invoke('echo', input);
+      const sealedFetchCall = () => fetchClient.invoke('echo', input);
+      const sealedNormalCall = () => normalClient.invoke('echo', input);
       const plainCall = async () => {
-        const res = await fetch(plainUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const res = await plainPool.request({ method: 'POST', path: '/echo', headers, body });
+        return res.body.json();
+      };
+      const plainFetchCall = async () => {
+        const res = await fetch(plainUrl, { method: 'POST', headers, body });
         return res.json();
       };
       const plain1 = await load(plainCall, 1, n1);
       const sealed1 = await load(sealedCall, 1, n1);
+      const plainFetch1 = await load(plainFetchCall, 1, n1);
+      const sealedFetch1 = await load(sealedFetchCall, 1, n1);
+      const sealedNormal1 = await load(sealedNormalCall, 1, n1);
       const plain32 = await load(plainCall, 32, n32);
       const sealed32 = await load(sealedCall, 32, n32);
+      const plainFetch32 = await load(plainFetchCall, 32, n32);
+      const sealedFetch32 = await load(sealedFetchCall, 32, n32);
+      const sealedNormal32 = await load(sealedNormalCall, 32, n32);
+      await Promise.all([plainPool.close(), client.close(), fetchClient.close(), normalClient.close()]);
 
       const overheadMs = (sealed1.latency.p50Us - plain1.latency.p50Us) / 1000;
       const ratio = sealed32.perSecond / plain32.perSecond;
@@ -88,8 +119,23 @@ export const benchmark: Benchmark = {
       const markdown = [
         markdownTable(
           ['path', 'concurrency', 'requests', 'requests/s', 'p50 ms', 'p99 ms'],
-          [row('plain fastify echo', plain1), row('Cloister echo (SDK → host → enclave)', sealed1), row('plain fastify echo', plain32), row('Cloister echo (SDK → host → enclave)', sealed32)],
+          [
+            row('plain fastify echo (undici)', plain1),
+            row('Cloister echo (SDK → host → enclave)', sealed1),
+            row('plain fastify echo (global fetch)', plainFetch1),
+            row('Cloister echo, SDK on global fetch', sealedFetch1),
+            row('Cloister echo, store synchronous=NORMAL', sealedNormal1),
+            row('plain fastify echo (undici)', plain32),
+            row('Cloister echo (SDK → host → enclave)', sealed32),
+            row('plain fastify echo (global fetch)', plainFetch32),
+            row('Cloister echo, SDK on global fetch', sealedFetch32),
+            row('Cloister echo, store synchronous=NORMAL', sealedNormal32),
+          ],
         ),
+        '',
+        'Targets compare the SDK (undici transport) with the plain endpoint called through undici. The global-fetch rows ' +
+          'show the transport change; the synchronous=NORMAL rows show what the audit log\'s per-record fsync costs ' +
+          '(the stack keeps every write durable: docs/sealed-store.md, "Durability").',
         '',
         markdownTable(
           ['HPKE (1 KB, X25519 / HKDF-SHA256 / AES-256-GCM)', 'p50 µs', 'p99 µs', 'mean µs'],
@@ -113,12 +159,14 @@ export const benchmark: Benchmark = {
           target('HPKE open p50', Number(fixed(open.p50Us, 1)), 'µs', '<=', 200),
         ],
         markdown,
-        data: { plain1, sealed1, plain32, sealed32, hpke: { seal, open }, isolation: stack.isolation.mode },
+        data: { plain1, sealed1, plain32, sealed32, plainFetch1, sealedFetch1, sealedNormal1, plainFetch32, sealedFetch32, sealedNormal32, hpke: { seal, open }, isolation: stack.isolation.mode },
       };
     } finally {
       await plain.stop();
       await stack.stop();
+      await stackNormal.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDirNormal, { recursive: true, force: true });
     }
   },
 };

@@ -13,6 +13,9 @@ import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../client/create-client.ts';
+import { createHostServicesServer } from '../../host/create-host-services-server.ts';
+import type { EnclaveCredentialSource } from '../../host/credentials/create-enclave-credential-source.ts';
+import { createMemoryBlobStore } from '../../host/store/memory-blob-store.ts';
 import { verifyAuditChain, type AuditRecord } from '../../protocol/audit-record.ts';
 import { DEMO_WORKFLOWS } from './stack-workflows.ts';
 import { DEMO_COLLECTION, demoCollectionDocuments, ownerKmsClient, stackKeyPolicy } from './stack-kms.ts';
@@ -46,7 +49,6 @@ const credentials = (): Credentials => JSON.parse(readFileSync(stack.kms.credent
 
 /** Boots one more enclave process against the stack's host services and dev KMS; resolves when it exits or is ready. */
 async function bootExtraEnclave(env: Record<string, string>): Promise<{ ready: boolean; code: number | null; stderr: string }> {
-  const creds = credentials().enclave;
   const child = spawn(
     process.execPath,
     [join(repoRoot, 'bin', 'run-ts.js'), join(repoRoot, 'enclave', 'main.ts'), '--endpoint', `unix:${join(dir, 'extra.sock')}`, '--dev-pki', join(stack.dataDir, 'dev-pki.json')],
@@ -63,8 +65,6 @@ async function bootExtraEnclave(env: Record<string, string>): Promise<{ ready: b
         CLOISTER_KMS_KEY_ID: stack.kms.key.keyId,
         // The bundle is part of the measurement: the stack's, or KMS refuses another PCR0.
         CLOISTER_POLICY_BUNDLE: stack.policy.bundleDir,
-        AWS_ACCESS_KEY_ID: creds.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
         ...env,
       },
     },
@@ -235,5 +235,47 @@ describe('keys and sealed data in the local stack', () => {
       update.run(original);
       db.close();
     }
+  });
+
+  it.skipIf(process.platform !== 'linux')('boots with AWS credentials pushed by the host only: none in the enclave environment, none in any log', () => {
+    const environ = readFileSync(`/proc/${stack.enclave().pid}/environ`, 'utf8').split('\0');
+    const secret = credentials().enclave.secretAccessKey;
+    expect(environ.some((entry) => entry.startsWith('CLOISTER_KMS_KEY_ID='))).toBe(true);
+    const credentialVariables = /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|SHARED_CREDENTIALS_FILE)=/;
+    expect(environ.filter((entry) => credentialVariables.test(entry))).toEqual([]);
+    expect(environ.join('\n')).not.toContain(secret);
+    expect(lines.join('\n')).toContain('GenerateDataKey (attested) -> ok');
+    expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  /** Boots an extra enclave against a host-services server of our own, pushing `credentials`. */
+  async function bootWithHostCredentials(name: string, credentials?: EnclaveCredentialSource) {
+    const endpoint = `unix:${join(dir, `${name}.sock`)}`;
+    const store = createMemoryBlobStore();
+    const services = createHostServicesServer({ endpoint, store, ...(credentials ? { credentials } : {}) });
+    await services.listen();
+    try {
+      return await bootExtraEnclave({ CLOISTER_HOST_SERVICES: endpoint, CLOISTER_STATE_NAMESPACE: `dep_${name}` });
+    } finally {
+      await services.close();
+      await store.close();
+    }
+  }
+
+  it('refuses to boot with ERR_KMS_CREDENTIALS_REJECTED, naming no secret, when the host pushes wrong credentials', async () => {
+    const canary = 'SECRET-CANARY-wrong-enclave-credentials';
+    const boot = await bootWithHostCredentials('wrong_credentials', () => Promise.resolve({ accessKeyId: credentials().enclave.accessKeyId, secretAccessKey: canary }));
+    expect(boot.ready).toBe(false);
+    expect(boot.code).toBe(1);
+    expect(boot.stderr).toMatch(/enclave: ERR_KMS_CREDENTIALS_REJECTED: KMS \w+: KMS answered InvalidSignatureException/);
+    expect(boot.stderr).not.toContain(canary);
+    expect(boot.stderr).not.toContain(credentials().enclave.accessKeyId);
+  });
+
+  it('refuses to boot with ERR_KMS_CREDENTIALS_UNAVAILABLE when the host offers no credentials', async () => {
+    const boot = await bootWithHostCredentials('no_credentials');
+    expect(boot.ready).toBe(false);
+    expect(boot.code).toBe(1);
+    expect(boot.stderr).toContain('enclave: ERR_KMS_CREDENTIALS_UNAVAILABLE: AWS credentials from the host: the host did not provide them (ERR_HOST_CREDENTIALS_NOT_OFFERED)');
   });
 });

@@ -219,6 +219,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       String(options.port ?? 8080),
       '--services',
       `unix:${servicesSocketPath}`,
+      // The parent holds the enclave role's credentials and pushes them (here: the dev KMS's enclave credential).
+      '--enclave-credentials',
+      'env',
       '--egress',
       `unix:${egressSocketPath}`,
       '--egress-allow',
@@ -233,7 +236,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ...(options.hostArgs ?? []),
     ],
     cwd: repoRoot,
-    env: { ...baseEnv, CLOISTER_API_KEYS: (options.apiKeys ?? []).join(',') },
+    env: {
+      ...baseEnv,
+      CLOISTER_API_KEYS: (options.apiKeys ?? []).join(','),
+      AWS_ACCESS_KEY_ID: credentials.enclave.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.enclave.secretAccessKey,
+    },
     onLine: relay('host'),
   });
   let url: string;
@@ -262,8 +270,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     CLOISTER_KMS_KEY_ID: kmsKey.keyId,
     CLOISTER_COLLECTIONS: DEMO_COLLECTION,
     CLOISTER_POLICY_BUNDLE: policy.bundleDir,
-    AWS_ACCESS_KEY_ID: credentials.enclave.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.enclave.secretAccessKey,
   };
   const launchEnclave = (): ChildHandle => {
     const [command, args] = isolatedCommand(isolation.mode, process.execPath, [
