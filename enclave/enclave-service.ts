@@ -145,10 +145,13 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     return outcomes;
   }
 
-  /** A launched workflow by name: verified now, or after one bounded refresh; its refusal otherwise. */
+  /**
+   * A launched workflow by name: verified now, or after one bounded refresh (a name unknown or
+   * refused so far may have been launched or approved since); its refusal otherwise.
+   */
   async function findLaunched(name: string) {
     if (!runtime) return undefined;
-    const known = runtime.launched.get(name) ?? runtime.launched.refusal(name);
+    const known = runtime.launched.get(name);
     if (known) return known;
     try {
       await refreshWorkflows(false);

@@ -238,6 +238,13 @@ describe('launched workflows in the enclave service', () => {
     expect(w.records.map((r) => r.kind)).toEqual(['launch', 'run']);
   });
 
+  it('runs a workflow refused before once the host lists it with enough approvals', async () => {
+    const w = await world([await launchedEntry(demoWorkflow('claims-rag'), keys, ['rita'])]);
+    expect((await call(w.service, 'claims-rag', { question }, analystToken)).response).toMatchObject({ error: { code: 'ERR_WORKFLOW_NOT_APPROVED' } });
+    w.launchedSet = [rag];
+    expect('ok' in (await call(w.service, 'claims-rag', { question }, analystToken)).response).toBe(true);
+  });
+
   it('keeps echo as the health probe', async () => {
     const w = await world([rag]);
     const { response } = await call(w.service, 'echo', { ping: 1 });
