@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { rewriteManifestKeys } from '../../policies/dev-manifest.ts';
 import { loadPolicyBundle, MANIFEST_PATH } from '../../policies/load-policy-bundle.ts';
 import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
+import { readYaml } from '../../protocol/yaml-text.ts';
 import { CONTROL_PREFIX } from '../../protocol/workflows/control-api.ts';
 import { signReview } from '../../protocol/workflows/review-signature.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
@@ -55,7 +56,8 @@ export async function prepareStackPolicy(options: { readonly dataDir: string; re
   const reviewers: Record<string, JsonWebKey> = {};
   const manifest = files.find((f) => f.path === MANIFEST_PATH);
   if (!manifest) throw new StackSetupError({ step: 'dev-policy', reason: 'the shipped bundle has no manifest' });
-  const reviewerIds = [...Buffer.from(manifest.content).toString('utf8').matchAll(/^\s*- id: ([a-z][a-z0-9_-]*)\s*$/gm)].map((m) => m[1]!);
+  const parsed = readYaml(Buffer.from(manifest.content).toString('utf8'));
+  const reviewerIds = ((parsed.ok ? parsed.value : {}) as { reviewers?: { id: string }[] }).reviewers?.map((r) => r.id) ?? [];
   for (const id of reviewerIds) {
     const path = join(outDir, 'reviewers', `${id}.json`);
     if (!existsSync(path)) continue;
