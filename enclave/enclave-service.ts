@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NsmProvider } from '../attestation/index.ts';
-import { type AuditRecord, type AuditRecordBody, type AuditStatus } from '../protocol/audit-record.ts';
+import { type AuditDetails, type AuditRecord, type AuditRecordBody, type AuditStatus } from '../protocol/audit-record.ts';
 import { CloisterError, InternalError } from '../protocol/cloister-error.ts';
 import { openRequest, sealResponse, type OpenedRequest } from '../protocol/encapsulation.ts';
 import { EncapsulationKeyUnknownError } from '../protocol/errors.ts';
@@ -33,9 +33,13 @@ import {
   UnknownWorkflowError,
   WorkflowMismatchError,
 } from './errors.ts';
+import { TokenError } from '../policies/errors.ts';
 import { signRunReceipt } from './receipts/sign-run-receipt.ts';
 import { createReplayGuard, type ReplayGuard } from './replay-guard.ts';
+import type { WorkflowRuntime } from './workflows/create-workflow-runtime.ts';
+import type { LaunchOutcome } from './workflows/create-launched-workflows.ts';
 import type { LaunchedWorkflow, WorkflowRegistry } from './workflows/workflow-registry.ts';
+import type { RunResult } from './workflow/types.ts';
 
 export interface EnclaveServiceOptions {
   readonly nsm: NsmProvider;
@@ -53,6 +57,12 @@ export interface EnclaveServiceOptions {
   readonly auditLog?: { readonly head: AuditHead; persist(record: AuditRecord): Promise<void> };
   /** Default: fresh keys (the only choice outside tests). */
   readonly keys?: EnclaveKeys;
+  /**
+   * Launched workflows and the engine that runs them (DESIGN §7). With it, `user_data.workflows`
+   * is the registry digest of the launched set this enclave verified, and a name that is not a
+   * built-in is looked up there (after a bounded refresh when it is not known yet).
+   */
+  readonly workflows?: WorkflowRuntime;
 }
 
 export interface EnclaveService {
@@ -62,6 +72,11 @@ export interface EnclaveService {
   /** The raw X25519 public key clients seal to. */
   readonly publicKey: Uint8Array;
   auditHead(): AuditHead;
+  /**
+   * Reads and verifies the host's launched set now (boot, tests); each launch and refusal not
+   * recorded before is appended to the audit chain. Resolves with the outcomes.
+   */
+  refreshWorkflows(): Promise<readonly LaunchOutcome[]>;
 }
 
 export const DEFAULT_REPLAY_WINDOW = Object.freeze({ maxAgeMs: 5 * 60_000, maxSkewMs: 60_000, maxEntries: 1_000_000 });
@@ -72,24 +87,120 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
   const { publicKey, receiptKey } = keys;
   const encapsulationKey = keys.encapsulation;
   const policyHex = Buffer.from(options.policyDigest).toString('hex');
-  const userData = encodeUserData({ receiptKey, policy: options.policyDigest, workflows: options.registry.digest });
+  const runtime = options.workflows;
+  const userData = (): Uint8Array =>
+    encodeUserData({
+      receiptKey,
+      policy: options.policyDigest,
+      workflows: runtime ? Buffer.from(runtime.launched.digest(), 'hex') : options.registry.digest,
+    });
   const replay: ReplayGuard = createReplayGuard({ ...DEFAULT_REPLAY_WINDOW, ...options.replay, now });
   const audit: AuditChain = createAuditChain({
     ...(options.auditSink ? { sink: options.auditSink } : {}),
     ...(options.auditLog ? { head: options.auditLog.head, persist: (r: AuditRecord) => options.auditLog!.persist(r) } : {}),
   });
 
-  function record(body: Omit<AuditRecordBody, 'v' | 'kind' | 'policy' | 'test' | 'at' | 'decision'> & { allow: boolean }): Promise<AuditRecord> {
-    const { allow, ...rest } = body;
+  function record(
+    body: Omit<AuditRecordBody, 'v' | 'kind' | 'policy' | 'test' | 'at' | 'decision'> & { allow: boolean; policies?: readonly string[]; test?: boolean },
+  ): Promise<AuditRecord> {
+    const { allow, policies, test, ...rest } = body;
     return audit.append({
       v: 1,
       kind: 'run',
       policy: policyHex,
-      decision: { action: 'invoke', allow, policies: [] },
-      test: false,
+      decision: { action: 'invoke', allow, policies: policies ?? [] },
+      test: test ?? false,
       at: now(),
       ...rest,
     });
+  }
+
+  // Launches and refusals go into the same chain as runs, so a host that launched an unapproved
+  // or altered workflow leaves its refusal in the trail.
+  async function recordLaunches(outcomes: readonly LaunchOutcome[]): Promise<void> {
+    for (const { audit: launch } of outcomes) {
+      const gate = launch.decisions.find((d) => d.action === 'launch');
+      await audit.append({
+        v: 1,
+        kind: 'launch',
+        run: null,
+        workflow: launch.workflow,
+        policy: policyHex,
+        decision: { action: 'launch', allow: launch.status === 'launched', policies: gate?.policyIds ?? [] },
+        status: launch.status === 'launched' ? 'succeeded' : 'rejected',
+        error: launch.error?.code ?? null,
+        request: null,
+        output: null,
+        test: false,
+        at: now(),
+        details: { who: launch.who, decisions: launch.decisions, nodes: [], redactions: {}, documents: [], models: [], approvedBy: launch.approvedBy },
+      });
+    }
+  }
+
+  async function refreshWorkflows(force: boolean): Promise<readonly LaunchOutcome[]> {
+    if (!runtime) return [];
+    const outcomes = await runtime.launched.refresh({ force });
+    await recordLaunches(outcomes);
+    return outcomes;
+  }
+
+  /**
+   * A launched workflow by name: verified now, or after one bounded refresh (a name unknown or
+   * refused so far may have been launched or approved since); its refusal otherwise.
+   */
+  async function findLaunched(name: string) {
+    if (!runtime) return undefined;
+    const known = runtime.launched.get(name);
+    if (known) return known;
+    try {
+      await refreshWorkflows(false);
+    } catch {
+      // The host could not give a valid set: the name stays unknown, the verified set stands.
+    }
+    return runtime.launched.get(name) ?? runtime.launched.refusal(name);
+  }
+
+  async function runLaunched(
+    opened: OpenedRequest,
+    request: InvokeRequest,
+    runId: string,
+    requestHex: string,
+    launched: NonNullable<ReturnType<WorkflowRuntime['launched']['get']>>,
+  ): Promise<Uint8Array> {
+    const test = request.options?.test ?? false;
+    const result = await runtime!.engine.invoke({
+      workflow: launched.document,
+      digest: launched.ref.digest,
+      input: request.input,
+      runId,
+      token: request.token ?? '',
+      test,
+    });
+    const invokeGate = result.audit.decisions.find((d) => d.action === 'invoke');
+    const base = { run: runId, workflow: launched.ref, request: requestHex, test, policies: invokeGate?.policyIds ?? [], details: auditDetails(result) };
+    if (result.status !== 'succeeded' || result.output === undefined) {
+      const error = result.error ?? new InternalError();
+      await record({ ...base, allow: invokeGate?.decision === 'allow', status: auditStatus(error), error: error.code, output: null });
+      return sealResponse(opened.context, encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message } }));
+    }
+    const output = result.output as JsonObject;
+    const outputHex = outputDigest(output);
+    const audited = await record({ ...base, allow: true, status: 'succeeded', error: null, output: outputHex });
+    return sealResponse(opened.context, answer(runId, launched.ref, requestHex, output, outputHex, audited));
+  }
+
+  function answer(runId: string, ref: AuditRecordBody['workflow'] & object, requestHex: string, output: JsonValue, outputHex: string, audited: AuditRecord): Uint8Array {
+    const receipt = signRunReceipt(receiptKey, {
+      run: runId,
+      workflow: ref,
+      policy: policyHex,
+      request: requestHex,
+      output: outputHex,
+      audit: { seq: audited.seq, hash: audited.hash },
+      at: audited.at,
+    });
+    return encodeInvokeResponse({ v: 1, ok: { runId, output, receipt, audit: audited as unknown as JsonObject } });
   }
 
   async function run(opened: OpenedRequest, routeWorkflow: string): Promise<Uint8Array> {
@@ -114,7 +225,12 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       throw error;
     }
     if (request.workflow !== routeWorkflow) return reject(new WorkflowMismatchError(), workflow);
-    if (!workflow) return reject(new UnknownWorkflowError(), undefined);
+    if (!workflow) {
+      const launched = await findLaunched(request.workflow);
+      if (launched instanceof CloisterError) return reject(launched, undefined);
+      if (launched) return runLaunched(opened, request, runId, requestHex, launched);
+      return reject(new UnknownWorkflowError(), undefined);
+    }
     let output: JsonValue;
     try {
       output = (await workflow.run(request.input)) as JsonValue;
@@ -123,27 +239,14 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     }
     const outputHex = outputDigest(output);
     const audited = await record({ run: runId, workflow: workflow.ref, allow: true, status: 'succeeded', error: null, request: requestHex, output: outputHex });
-    const receipt = signRunReceipt(receiptKey, {
-      run: runId,
-      workflow: workflow.ref,
-      policy: policyHex,
-      request: requestHex,
-      output: outputHex,
-      audit: { seq: audited.seq, hash: audited.hash },
-      at: audited.at,
-    });
-    const result = encodeInvokeResponse({
-      v: 1,
-      ok: { runId, output, receipt, audit: audited as unknown as JsonObject },
-    });
-    return sealResponse(opened.context, result);
+    return sealResponse(opened.context, answer(runId, workflow.ref, requestHex, output, outputHex, audited));
   }
 
   return {
     publicKey,
     async attest(nonce) {
       if (!(nonce instanceof Uint8Array) || nonce.byteLength < 16 || nonce.byteLength > 64) throw new InvalidNonceError();
-      return options.nsm.attest({ nonce, publicKey, userData });
+      return options.nsm.attest({ nonce, publicKey, userData: userData() });
     },
     async invoke(routeWorkflow, sealed) {
       let opened: OpenedRequest;
@@ -156,6 +259,25 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       return run(opened, routeWorkflow);
     },
     auditHead: () => audit.head(),
+    refreshWorkflows: () => refreshWorkflows(true),
   };
+}
+
+/** The run's audit as the record carries it: decisions, timeline, counts, documents, models; no content. */
+function auditDetails(result: RunResult): AuditDetails {
+  const a = result.audit;
+  return {
+    who: a.who,
+    decisions: a.decisions,
+    nodes: a.nodes.map((n) => ({ id: n.id, kind: n.kind, status: n.status, startedAt: n.startedAt, endedAt: n.endedAt })),
+    redactions: a.redactions,
+    documents: a.documents,
+    models: a.models,
+  };
+}
+
+/** A refusal before anything ran (identity, policy) is `rejected`; anything else that ended the run, `failed`. */
+function auditStatus(error: CloisterError): AuditStatus {
+  return error.code === 'ERR_POLICY_DENIED' || error instanceof TokenError ? 'rejected' : 'failed';
 }
 

@@ -3,7 +3,7 @@
  * encrypted response (the host cannot read or forge them); otherwise as typed frame errors,
  * which the host forwards and the client treats as unauthenticated.
  */
-import { CloisterError, type ErrorCategory } from '../protocol/cloister-error.ts';
+import { CloisterError, type ErrorCategory, type ValidationIssue } from '../protocol/cloister-error.ts';
 
 export type EnclaveErrorCode =
   | 'ERR_ENCLAVE_INVALID_CONFIG'
@@ -20,7 +20,9 @@ export type EnclaveErrorCode =
   | 'ERR_ENCLAVE_UNSUPPORTED_FRAME'
   | 'ERR_ENCLAVE_HOST_SERVICES_UNAVAILABLE'
   | 'ERR_ENCLAVE_AUDIT_LOG_INVALID'
-  | 'ERR_ENCLAVE_COLLECTION_UNAVAILABLE';
+  | 'ERR_ENCLAVE_COLLECTION_UNAVAILABLE'
+  | 'ERR_ENCLAVE_LAUNCHED_SET_INVALID'
+  | 'ERR_ENCLAVE_WORKFLOW_ALTERED';
 
 export class EnclaveError extends CloisterError<EnclaveErrorCode> {
   constructor(code: EnclaveErrorCode, message: string, category: ErrorCategory, status?: number, cause?: unknown) {
@@ -118,5 +120,19 @@ export class AuditLogInvalidError extends EnclaveError {
 export class CollectionUnavailableError extends EnclaveError {
   constructor({ rule }: { rule: string }) {
     super('ERR_ENCLAVE_COLLECTION_UNAVAILABLE', `sealed collection unavailable: ${rule}`, 'configuration', 500);
+  }
+}
+
+/** The host's launched set is not a list of `{name, version, digest, document, reviews}` entries. */
+export class LaunchedSetInvalidError extends CloisterError<EnclaveErrorCode> {
+  constructor({ issues }: { issues: readonly ValidationIssue[] }) {
+    super('ERR_ENCLAVE_LAUNCHED_SET_INVALID', `the host's launched set is malformed (${issues.length} issue${issues.length === 1 ? '' : 's'})`, { category: 'security', status: 502, issues });
+  }
+}
+
+/** The host launched a document that does not hash to the digest it claims was reviewed. */
+export class WorkflowAlteredError extends EnclaveError {
+  constructor() {
+    super('ERR_ENCLAVE_WORKFLOW_ALTERED', 'the host launched a workflow document that differs from the digest it names; refused', 'security', 403);
   }
 }

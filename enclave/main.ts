@@ -8,6 +8,9 @@
  *   --dev-pki    CLOISTER_DEV_PKI           the development PKI (JSON) the simulated NSM signs with;
  *                                            default DATA_DIR/dev-pki.json
  *   --data-dir   CLOISTER_DATA_DIR          default `.cloister`
+ *   --policy-bundle CLOISTER_POLICY_BUNDLE   the policy bundle directory (part of the image and measured
+ *                                            into PCR2); default policies/default
+ *   model keys   CLOISTER_MODEL_KEYS         `id=key,…`: API keys of the bundle's model integrations
  *
  * Keys and sealed state (DESIGN §3.1 step 3, §6), all or none:
  *   --host-services  CLOISTER_HOST_SERVICES   the host's services channel (`unix:PATH`; on Nitro the
@@ -40,7 +43,6 @@ import { parseArgs } from 'node:util';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { createSimulatedNsm, importDevPki } from '../attestation/index.ts';
 import { createEnclaveEgress } from './boot/create-enclave-egress.ts';
-import { DIAGNOSTIC_POLICY_DIGEST } from './diagnostic-policy.ts';
 import type { EgressConnector } from './egress/create-egress-connector.ts';
 import { createEnclaveServer } from './enclave-server.ts';
 import { createEnclaveService } from './enclave-service.ts';
@@ -49,9 +51,12 @@ import { EnclaveConfigError } from './errors.ts';
 import { connectHostServices } from './host-services/connect-host-services.ts';
 import { createHostCredentialsProvider } from './kms/create-host-credentials-provider.ts';
 import { createEnclaveKmsClient, type RecipientAttestationSource } from './kms/enclave-kms-client.ts';
+import type { SealedCollection } from './kms/load-sealed-collection.ts';
+import type { SealedStore } from './sealing/sealed-store.ts';
 import { bootEnclaveState } from './state/boot-enclave-state.ts';
 import type { StoredAuditLog } from './state/open-audit-log.ts';
 import { buildPcrs } from './build-pcrs.ts';
+import { bootWorkflows, loadEnclaveBundle, parseModelKeys, policyBundleDir } from './workflows/boot-workflows.ts';
 import { echoWorkflow } from './workflows/echo-workflow.ts';
 import { createWorkflowRegistry } from './workflows/workflow-registry.ts';
 
@@ -70,6 +75,7 @@ async function main(): Promise<void> {
       'kms-key-id': { type: 'string', default: process.env.CLOISTER_KMS_KEY_ID },
       namespace: { type: 'string', default: process.env.CLOISTER_STATE_NAMESPACE ?? 'dep_local' },
       collections: { type: 'string', default: process.env.CLOISTER_COLLECTIONS ?? '' },
+      'policy-bundle': { type: 'string', default: process.env.CLOISTER_POLICY_BUNDLE },
     },
     strict: true,
   });
@@ -87,26 +93,40 @@ async function main(): Promise<void> {
     throw new EnclaveConfigError({ setting: 'dev-pki', reason: 'cannot read the development PKI file (run `cloister up` to create one)' });
   }
   const pki = await importDevPki(pkiJson);
-  const pcrs = await buildPcrs();
+  // The bundle loaded is the bundle measured: PCR2 covers exactly these files.
+  const { bundle, files: bundleFiles } = await loadEnclaveBundle(policyBundleDir(values['policy-bundle']));
+  log(`policy bundle ${bundle.digest}: ${bundle.policies.size} policies, ${bundle.manifest.integrations.length} model integrations`);
+  const pcrs = await buildPcrs(bundleFiles);
   const nsm = createSimulatedNsm({ pki, pcrs });
   log(`attestation by ${nsm.kind}: documents verify only against the development root, never against AWS's`);
 
   const keys = { ...generateEnclaveKeys(), kmsRecipient: await generateKmsRecipientKey() };
-  // The enclave's one way out: KMS below and the model client (`fetch: egress.fetch`) share it.
+  // The enclave's one way out: KMS below and the model client (`fetch: egress.fetch`) share it,
+  // within the loaded bundle's egress allowlist (and any configured additions).
   const egress = createEnclaveEgress({
     proxy: values.egress,
     allow: values['egress-allow'],
     direct: values['egress-direct'],
+    bundleEgress: bundle.egress,
     reach: values['kms-endpoint'] ? [values['kms-endpoint']] : [],
   });
   const state = await openState(values, nsm, keys.kmsRecipient, egress, log);
+  const workflows = await bootWorkflows({
+    bundle,
+    ...(state ? { state } : {}),
+    ...(egress ? { fetch: egress.fetch } : {}),
+    modelKeys: parseModelKeys(process.env.CLOISTER_MODEL_KEYS),
+  });
   const service = await createEnclaveService({
     nsm,
     keys,
     registry: createWorkflowRegistry([echoWorkflow]),
-    policyDigest: DIAGNOSTIC_POLICY_DIGEST,
+    policyDigest: Buffer.from(bundle.digest, 'hex'),
+    workflows,
     ...(state ? { auditLog: state.auditLog } : {}),
   });
+  const outcomes = await service.refreshWorkflows();
+  log(`launched workflows verified: ${workflows.launched.refs().length} (${outcomes.filter((o) => o.error).length} refused)`);
   const server = createEnclaveServer({ endpoint: values.endpoint, service });
   await server.listen();
   log('serving the channel');
@@ -149,7 +169,16 @@ async function openState(
   recipientKey: KeyObject,
   egress: EgressConnector | undefined,
   log: (message: string) => void,
-): Promise<{ auditLog: StoredAuditLog; close(): Promise<void> } | undefined> {
+): Promise<
+  | {
+      auditLog: StoredAuditLog;
+      store: SealedStore;
+      collections: ReadonlyMap<string, SealedCollection>;
+      fetchLaunched(): Promise<unknown>;
+      close(): Promise<void>;
+    }
+  | undefined
+> {
   const given = (['host-services', 'kms-endpoint', 'kms-region', 'kms-key-id'] as const).filter((k) => values[k]);
   if (given.length === 0) {
     log('WARNING: no KMS and no host storage configured: audit records live in memory only and nothing is sealed');
@@ -188,6 +217,9 @@ async function openState(
     });
     return {
       auditLog: state.auditLog,
+      store: state.store,
+      collections: state.collections,
+      fetchLaunched: () => hostServices.fetchLaunched(),
       close: async () => {
         state.close();
         kms.destroy();

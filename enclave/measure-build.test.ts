@@ -42,6 +42,23 @@ describe('measureBuild', () => {
     expect(b.pcr1).toBe(a.pcr1);
   });
 
+  it('measures the policy bundle it is given in place of the default one', () => {
+    const root = fixture({ 'enclave/a.ts': 'a', 'policies/default/manifest.yaml': 'version: 1' });
+    const implicit = measureBuild(root);
+    const same = measureBuild(root, { bundle: [{ path: 'manifest.yaml', content: new TextEncoder().encode('version: 1') }] });
+    const other = measureBuild(root, { bundle: [{ path: 'manifest.yaml', content: new TextEncoder().encode('version: 2') }] });
+    expect(same).toEqual(implicit);
+    expect(other.pcr2).not.toBe(implicit.pcr2);
+    expect(other.pcr1).toBe(implicit.pcr1);
+  });
+
+  it('does not count the default bundle when another bundle is loaded', () => {
+    const bundle = [{ path: 'manifest.yaml', content: new TextEncoder().encode('version: 2') }];
+    const a = measureBuild(fixture({ 'enclave/a.ts': 'a', 'policies/default/manifest.yaml': 'version: 1' }), { bundle });
+    const b = measureBuild(fixture({ 'enclave/a.ts': 'a', 'policies/default/manifest.yaml': 'changed' }), { bundle });
+    expect(b).toEqual(a);
+  });
+
   it('measures this repository the same way twice, reporting the running Node and platform', () => {
     const a = measureBuild();
     expect(measureBuild()).toEqual(a);

@@ -10,8 +10,15 @@ import { computeMeasurements, type MeasuredFile, type Measurements } from '../at
 
 const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The folders whose files are the application (PCR2); policies/ holds the policy bundle. */
+/** The folders whose files are the application (PCR2); policies/ holds the policy code. */
 export const APPLICATION_FOLDERS = ['enclave', 'attestation', 'protocol', 'policies'] as const;
+/**
+ * The bundle the enclave loads when it is given none, relative to the repository. Its files are
+ * not measured as application files: PCR2 measures the bundle actually loaded, whichever it is,
+ * under `policy-bundle/PATH`, so a client that pins PCR2 pins the policy in force.
+ */
+export const DEFAULT_POLICY_BUNDLE = 'policies/default';
+const BUNDLE_PREFIX = 'policy-bundle/';
 /** The image's other files (PCR0 only). */
 export const IMAGE_FILES = ['package.json', 'bin/cloister.js'] as const;
 export const LOCKFILE = 'package-lock.json';
@@ -23,10 +30,20 @@ export interface BuildMeasurement extends Measurements {
   readonly applicationFiles: number;
 }
 
-export function measureBuild(repoRoot: string = defaultRoot): BuildMeasurement {
-  const application = APPLICATION_FOLDERS.flatMap((folder) => listFiles(repoRoot, join(repoRoot, folder)))
-    .filter((path) => !path.endsWith('.test.ts'))
+export interface MeasureBuildOptions {
+  /** The policy bundle's files as the enclave loads them (`readPolicyBundleDir`); default: DEFAULT_POLICY_BUNDLE. */
+  readonly bundle?: readonly { readonly path: string; readonly content: Uint8Array }[];
+}
+
+export function measureBuild(repoRoot: string = defaultRoot, options: MeasureBuildOptions = {}): BuildMeasurement {
+  const defaultBundleDir = join(repoRoot, DEFAULT_POLICY_BUNDLE);
+  const code = APPLICATION_FOLDERS.flatMap((folder) => listFiles(repoRoot, join(repoRoot, folder)))
+    .filter((path) => !path.endsWith('.test.ts') && !path.startsWith(defaultBundleDir + sep))
     .map((path) => read(repoRoot, path));
+  const bundle =
+    options.bundle?.map((f) => ({ path: BUNDLE_PREFIX + f.path, contents: f.content })) ??
+    listFiles(defaultBundleDir, defaultBundleDir).map((path) => ({ path: BUNDLE_PREFIX + relative(defaultBundleDir, path).split(sep).join('/'), contents: readFileSync(path) }));
+  const application = [...code, ...bundle];
   const image = IMAGE_FILES.map((path) => read(repoRoot, join(repoRoot, path)));
   const node = process.version;
   const platform = `${process.platform}-${process.arch}`;

@@ -13,6 +13,13 @@ let server: ChannelServer;
 let client: ChannelClient;
 const address = { namespace: 'dep_test', kind: 'audit', key: 'main' };
 const blob = `blob_${'ab'.repeat(16)}`;
+const launchedEntry = {
+  name: 'claims-rag',
+  version: '1',
+  digest: 'cd'.repeat(32),
+  document: { name: 'claims-rag', version: '1', description: 'd', input: {}, output: {}, nodes: [], edges: [] },
+  reviews: ['a.b.c'],
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cloister-host-services-'));
@@ -22,7 +29,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'secret.txt'), 'not for the enclave');
   store = createMemoryBlobStore();
   const endpoint = `unix:${join(dir, 'services.sock')}`;
-  server = createHostServicesServer({ endpoint, store, collectionsDir: join(dir, 'collections') });
+  server = createHostServicesServer({ endpoint, store, collectionsDir: join(dir, 'collections'), launched: async () => [launchedEntry] });
   await server.listen();
   client = createChannelClient({ endpoint, connections: 1 });
 });
@@ -80,6 +87,14 @@ describe('createHostServicesServer', () => {
     await expect(client.request('collection', { collection: 'other', file: 'collection.json' })).rejects.toMatchObject({
       code: 'ERR_HOST_COLLECTION_FILE_NOT_FOUND',
     });
+  });
+
+  it('serves the launched set as the control plane lists it', async () => {
+    expect(await client.request('launched', {})).toEqual({ workflows: [launchedEntry] });
+  });
+
+  it('refuses a launched call that carries arguments', async () => {
+    await expect(client.request('launched', { name: 'claims-rag' })).rejects.toMatchObject({ code: 'ERR_HOST_BAD_SERVICE_CALL' });
   });
 
   it('refuses a service it does not offer', async () => {

@@ -7,6 +7,10 @@
  *   store       {op, address, …}        → the blob-store call's answer (host/store/, SQLite)
  *   collection  {collection, file}      → {bytes}: a sealed collection's `collection.json` or one
  *                                          of its `blob_…` files, from COLLECTIONS_DIR/NAME/
+ *   launched    {}                      → {workflows: LaunchedWorkflowEntry[]}: the control plane's
+ *                                          launched set (documents, digests, signed reviews), a claim
+ *                                          the enclave re-verifies entry by entry; none without a
+ *                                          control plane
  *   credentials {}                      → {accessKeyId, secretAccessKey, sessionToken?, expiration?}:
  *                                          the AWS credentials the parent holds for the enclave's
  *                                          role (expiration in ms since the epoch); never logged
@@ -18,6 +22,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../protocol/blob-store/blob-store.ts';
+import type { LaunchedWorkflowEntry } from '../protocol/workflows/control-api.ts';
 import { serveBlobStoreCall } from '../protocol/blob-store/blob-store-calls.ts';
 import { isPlainRecord } from '../protocol/cbor.ts';
 import { createChannelServer, type ChannelServer } from '../protocol/channel/channel-server.ts';
@@ -30,6 +35,8 @@ export interface HostServicesServerOptions {
   readonly store: BlobStore;
   /** Folder holding one sealed collection per sub-folder (`cloister seal` output); none: no collections. */
   readonly collectionsDir?: string;
+  /** The control plane's launched set (`ControlPlane.launched`); none: nothing is launched. */
+  readonly launched?: () => Promise<readonly LaunchedWorkflowEntry[]>;
   /** Where the AWS credentials pushed to the enclave come from; none: the `credentials` service refuses. */
   readonly credentials?: EnclaveCredentialSource;
   readonly maxFrameSize?: number;
@@ -78,6 +85,9 @@ export function createHostServicesServer(options: HostServicesServerOptions): Ch
           return serveBlobStoreCall(store, body);
         case 'collection':
           return readCollectionFile(body);
+        case 'launched':
+          if (!isPlainRecord(body) || Object.keys(body).length !== 0) throw new BadServiceCallError();
+          return { workflows: options.launched ? await options.launched() : [] };
         case 'credentials':
           return pushCredentials(body);
         default:

@@ -88,7 +88,13 @@ async function main(): Promise<void> {
     const hostDir = join(values['data-dir'], 'host');
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
     const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite'), synchronous: storeSync });
-    const server = createHostServicesServer({ endpoint: values.services, store, collectionsDir: join(hostDir, 'collections'), ...(credentials ? { credentials } : {}) });
+    const server = createHostServicesServer({
+      endpoint: values.services,
+      store,
+      collectionsDir: join(hostDir, 'collections'),
+      ...(credentials ? { credentials } : {}),
+      ...(control ? { launched: () => control.plane.launched() } : {}),
+    });
     await server.listen();
     services = {
       close: async () => {

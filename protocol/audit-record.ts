@@ -1,11 +1,17 @@
 /**
- * The audit record every enclave result carries (DESIGN §8, the fields that apply so far), and
+ * The audit record every enclave result carries (DESIGN §8), and
  * the hash that chains it to its predecessor. It is a shared wire format: the enclave writes
  * it, the client checks that the receipt names it, a compliance team re-hashes it offline.
  *
  * The hash is SHA-256 over the RFC 8785 (JCS) encoding of the record without its `hash`
  * field, so any JCS implementation can recompute it. Records never hold payload content:
- * only digests, names, codes and times.
+ * only digests, names, codes, counts and times.
+ *
+ * Two kinds share the chain: `run` (an invocation, allowed or refused) and `launch` (the enclave
+ * verified, or refused, a workflow the host's control plane launched). A workflow run adds
+ * `details`: every gate decision with the policy ids that determined it, redaction counts by
+ * entity type, the documents retrieved (ids and content hashes), the models called and their
+ * tokens. Records without `details` (the echo probe) hash exactly as before.
  */
 import { sha256Hex } from './run-digests.ts';
 import { canonicalJson } from './workflows/canonical-json.ts';
@@ -25,14 +31,53 @@ export interface AuditWorkflowRef {
 export interface AuditDecision {
   readonly action: string;
   readonly allow: boolean;
-  /** Ids of the policies that determined the decision (empty until the policy engine lands). */
+  /** Ids of the policies that determined the decision (empty for built-in diagnostics). */
   readonly policies: readonly string[];
+}
+
+export type AuditKind = 'run' | 'launch';
+
+/** One gate decision of a run or launch (DESIGN §7.3): Cedar's, or an engine-enforced limit. */
+export interface AuditGateDecision {
+  readonly action: string;
+  /** The Cedar entity uid of the principal, e.g. `Cloister::User::"dev/alice"`. */
+  readonly principal: string;
+  readonly resource: string;
+  readonly decision: 'allow' | 'deny';
+  readonly policyIds: readonly string[];
+  readonly source: 'cedar' | 'limit';
+  readonly node?: string;
+}
+
+/** What a workflow run or launch did, without content (DESIGN §8). */
+export interface AuditDetails {
+  /** The verified caller (`null`: the identity token did not verify) or the launching principal. */
+  readonly who: { readonly issuer: string; readonly subject: string } | null;
+  readonly decisions: readonly AuditGateDecision[];
+  /** Node timeline: id, kind, status, times (ms since the epoch, enclave clock). */
+  readonly nodes: readonly { readonly id: string; readonly kind: string; readonly status: string; readonly startedAt: number; readonly endedAt: number }[];
+  /** Values redacted, by entity type (counts, never values). */
+  readonly redactions: Readonly<Record<string, number>>;
+  /** Documents read, with the SHA-256 (hex) of their content. */
+  readonly documents: readonly { readonly collection: string; readonly id: string; readonly sha256: string }[];
+  readonly models: readonly {
+    readonly node: string;
+    readonly integration: string;
+    readonly model: string;
+    readonly calls: number;
+    readonly promptTokens: number;
+    readonly completionTokens: number;
+    readonly totalTokens: number;
+  }[];
+  /** Launch records: the reviewers whose approvals counted. */
+  readonly approvedBy?: readonly string[];
 }
 
 export interface AuditRecordBody {
   readonly v: 1;
-  readonly kind: 'run';
-  readonly run: string;
+  readonly kind: AuditKind;
+  /** The run id; `null` for a launch record. */
+  readonly run: string | null;
   readonly workflow: AuditWorkflowRef | null;
   /** Digest (hex) of the policy bundle in force. */
   readonly policy: string;
@@ -40,13 +85,14 @@ export interface AuditRecordBody {
   readonly status: AuditStatus;
   /** The code of the error that ended the run, or null. */
   readonly error: string | null;
-  /** SHA-256 (hex) of the request plaintext. */
-  readonly request: string;
+  /** SHA-256 (hex) of the request plaintext; `null` for a launch record. */
+  readonly request: string | null;
   /** SHA-256 (hex) of the output encoding, or null when there is no output. */
   readonly output: string | null;
   readonly test: boolean;
   /** Milliseconds since the epoch, enclave clock. */
   readonly at: number;
+  readonly details?: AuditDetails;
 }
 
 export interface AuditRecord extends AuditRecordBody {

@@ -96,7 +96,7 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     load: () => import('../client/cli/attest-inspect.ts'),
   },
   measure: {
-    usage: 'cloister measure [--json]',
+    usage: 'cloister measure [--json] [--policy-bundle DIR]',
     summary: 'print the PCRs (0, 1, 2) a client should pin for this build',
     load: () => import('./measure.ts'),
   },
@@ -135,8 +135,8 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./up.ts'),
   },
   demo: {
-    usage: 'cloister demo [--data-dir DIR]',
-    summary: 'start the stack, make one verified echo call through the SDK, print it, stop',
+    usage: 'cloister demo [--url URL] [--json] [--data-dir DIR]',
+    summary: 'ask claims-rag a question through the SDK (a new stack, or --url a running one); print the verified answer, receipt and audit record',
     load: () => import('./demo.ts'),
   },
   'attest fetch': {

@@ -4,6 +4,7 @@
  * stops the host and the enclave and removes the socket. API keys for the host come from
  * `CLOISTER_API_KEYS` (comma-separated); without them the API is open (development only).
  */
+import { dirname, join } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, parseCommandArgs, UsageError, type CliIo } from '../client/cli/cli-io.ts';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { startStack } from './stack/start-stack.ts';
@@ -29,6 +30,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     return EXIT_FAILURE;
   }
   io.stderr.write(`[up] trust file ${stack.trustFile} (pin it: cloister invoke --trust ${stack.trustFile} ...)\n`);
+  io.stderr.write(`[up] development token ${stack.tokenFile} (claims-analysts); reviewer keys in ${join(dirname(stack.policy.bundleDir), "reviewers")}; try: cloister demo --url ${stack.url}\n`);
   io.stdout.write(`ready ${stack.url}\n`);
   const onSignal = (): void => void stack.stop();
   process.once('SIGINT', onSignal);

@@ -29,6 +29,11 @@ export interface HostServices {
   readonly store: BlobStore;
   /** A sealed collection's `collection.json` or `blob_…` file, as the host stores it (untrusted bytes). */
   readCollectionFile(collection: string, file: string): Promise<Uint8Array>;
+  /**
+   * The host's launched set as it answered it: untrusted, unvalidated. The enclave re-verifies
+   * every entry (`createLaunchedWorkflows`) and never runs one on the host's word.
+   */
+  fetchLaunched(): Promise<unknown>;
   /** The AWS credentials the parent pushes for the enclave's role (untrusted answer: `createHostCredentialsProvider` checks it). */
   credentials(): Promise<unknown>;
   /** Opens a connection now (boot fails early when the host is not there). */
@@ -67,9 +72,20 @@ export function connectHostServices(options: HostServicesOptions): HostServices 
     return bytes;
   }
 
+  async function fetchLaunched(): Promise<unknown> {
+    let answer: unknown;
+    try {
+      answer = await client.request('launched', {}, { timeoutMs });
+    } catch (error) {
+      throw new HostServicesUnavailableError({ cause: error });
+    }
+    return isPlainRecord(answer) ? answer.workflows : undefined;
+  }
+
   return {
     store: createBlobStoreClient(send),
     readCollectionFile,
+    fetchLaunched,
     credentials: () => client.request('credentials', {}, { timeoutMs }),
     connect: () => client.connect().catch((cause: unknown) => Promise.reject(new HostServicesUnavailableError({ cause }))),
     close: () => client.close(),

@@ -4,13 +4,14 @@
  */
 import { EXIT_FAILURE, EXIT_OK, parseCommandArgs, UsageError, writeJson, type CliIo } from '../../client/cli/cli-io.ts';
 import { isCloisterError } from '../../protocol/cloister-error.ts';
-import { loadPolicyBundleDir } from './bundle-files.ts';
+import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
+import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError('expected one bundle directory');
   try {
-    const bundle = await loadPolicyBundleDir(positionals[0]!);
+    const bundle = loadPolicyBundle(await readPolicyBundleDir(positionals[0]!));
     const summary = {
       digest: bundle.digest,
       policies: [...bundle.policies.keys()].sort(),

@@ -16,7 +16,7 @@ import { EXIT_OK, parseCommandArgs, UsageError, writeJson, type CliIo } from '..
 import { rewriteManifestKeys } from '../../policies/dev-manifest.ts';
 import { loadPolicyBundle, MANIFEST_PATH, type PolicyBundleFile } from '../../policies/load-policy-bundle.ts';
 import { readYaml } from '../../protocol/yaml-text.ts';
-import { readPolicyBundleFiles } from './bundle-files.ts';
+import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
 import { generateJwk, writeKeyFile } from './key-files.ts';
 
 export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../policies/default/', import.meta.url));
@@ -35,7 +35,7 @@ export async function writeDevKeys(
   options: { readonly sourceDir?: string; readonly modelUrl?: string } = {},
 ): Promise<DevKeysResult> {
   const sourceDir = options.sourceDir ?? DEFAULT_BUNDLE_DIR;
-  const files = await readPolicyBundleFiles(sourceDir);
+  const files = await readPolicyBundleDir(sourceDir);
   const manifestFile = files.find((f) => f.path === MANIFEST_PATH);
   if (!manifestFile) throw new UsageError(`no ${MANIFEST_PATH} in ${sourceDir}`);
   const manifestText = Buffer.from(manifestFile.content).toString('utf8');

@@ -11,7 +11,8 @@ import { verifyApprovals } from '../../policies/verify-approvals.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
 import { main } from '../cli.ts';
-import { loadPolicyBundleDir } from './bundle-files.ts';
+import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
+import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
 import { parseDuration } from './token.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,7 +47,7 @@ describe('cloister policy dev-keys', () => {
   it('writes private keys readable by the owner only and a bundle that lists their public halves', async () => {
     expect(((await stat(keys.issuerKey)).mode & 0o777).toString(8)).toBe('600');
     expect(Object.keys(keys.reviewerKeys).sort()).toEqual(['rita', 'sam', 'tara']);
-    const bundle = await loadPolicyBundleDir(keys.bundleDir);
+    const bundle = loadPolicyBundle(await readPolicyBundleDir(keys.bundleDir));
     expect(bundle.digest).toBe(keys.digest);
     const rita = JSON.parse(await readFile(keys.reviewerKeys['rita']!, 'utf8')) as { jwk: { x: string } };
     expect(bundle.manifest.reviewers.find((r) => r.id === 'rita')?.key.x).toBe(rita.jwk.x);
@@ -56,7 +57,7 @@ describe('cloister policy dev-keys', () => {
   it('points the dev-model integration and the egress allowlist at --model-url', async () => {
     const result = await cli('policy', 'dev-keys', '--out', join(dir, 'dev-url'), '--model-url', 'http://127.0.0.1:40123/v1');
     expect(result.code).toBe(0);
-    const bundle = await loadPolicyBundleDir((JSON.parse(result.stdout) as { bundleDir: string }).bundleDir);
+    const bundle = loadPolicyBundle(await readPolicyBundleDir((JSON.parse(result.stdout) as { bundleDir: string }).bundleDir));
     expect(bundle.manifest.integrations[0]!.baseUrl).toBe('http://127.0.0.1:40123/v1');
     expect(bundle.egress).toEqual([{ host: '127.0.0.1', port: 40123 }]);
   });
@@ -72,7 +73,7 @@ describe('cloister token', () => {
   it('mints a token that the bundle made with the same keys accepts', async () => {
     const minted = await cli('token', '--issuer-key', keys.issuerKey, '--sub', 'alice', '--groups', 'claims-analysts,auditors', '--roles', 'operator', '--ttl', '30m');
     expect(minted.code).toBe(0);
-    const bundle = await loadPolicyBundleDir(keys.bundleDir);
+    const bundle = loadPolicyBundle(await readPolicyBundleDir(keys.bundleDir));
     const verified = await createTokenVerifier(bundle).verify(minted.stdout.trim());
     expect(verified.identity).toEqual({ issuer: 'dev', subject: 'alice', groups: ['claims-analysts', 'auditors'], roles: ['operator'] });
     expect(verified.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(30 * 60 * 1000);
@@ -80,7 +81,7 @@ describe('cloister token', () => {
 
   it('mints a token the shipped default bundle refuses (its dev keys were discarded)', async () => {
     const minted = await cli('token', '--issuer-key', keys.issuerKey, '--sub', 'alice');
-    const shipped = await loadPolicyBundleDir(join(repoRoot, 'policies/default'));
+    const shipped = loadPolicyBundle(await readPolicyBundleDir(join(repoRoot, 'policies/default')));
     await expect(createTokenVerifier(shipped).verify(minted.stdout.trim())).rejects.toMatchObject({ code: 'ERR_TOKEN_BAD_SIGNATURE' });
   });
 
@@ -126,7 +127,7 @@ describe('cloister workflow approve', () => {
     const samJson = JSON.parse(sam.stdout) as { digest: string; reviewer: string; decision: string; review: string };
     const doc = parseWorkflow(await readFile(ragPath, 'utf8'));
     expect(samJson).toMatchObject({ name: 'claims-rag', version: '1.0.0', digest: workflowDigest(doc), reviewer: 'sam', decision: 'approve' });
-    const bundle = await loadPolicyBundleDir(keys.bundleDir);
+    const bundle = loadPolicyBundle(await readPolicyBundleDir(keys.bundleDir));
     const result = await verifyApprovals(bundle, { name: doc.name, version: doc.version, digest: workflowDigest(doc) }, [rita.stdout.trim(), samJson.review]);
     expect(result).toMatchObject({ approved: true, satisfiedGroups: ['claims-reviewers'] });
   });
@@ -139,7 +140,7 @@ describe('cloister workflow approve', () => {
       cli('workflow', 'approve', '--key', keys.reviewerKeys['sam']!, ragPath),
       cli('workflow', 'approve', '--key', keys.reviewerKeys['tara']!, '--reject', ragPath),
     ]);
-    const result = await verifyApprovals(await loadPolicyBundleDir(keys.bundleDir), ref, reviews.map((r) => r.stdout.trim()));
+    const result = await verifyApprovals(loadPolicyBundle(await readPolicyBundleDir(keys.bundleDir)), ref, reviews.map((r) => r.stdout.trim()));
     expect(result).toMatchObject({ approved: false, rejectedBy: ['tara'] });
   });
 

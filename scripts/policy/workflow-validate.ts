@@ -5,7 +5,8 @@
 import { EXIT_OK, parseCommandArgs, UsageError, writeJson, type CliIo } from '../../client/cli/cli-io.ts';
 import { assertWorkflowFitsBundle } from '../../policies/check-workflow.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
-import { loadPolicyBundleDir } from './bundle-files.ts';
+import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
+import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
 import { readWorkflowFile, reportError } from './workflow-approve.ts';
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
@@ -13,7 +14,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected one workflow file');
   try {
     const doc = await readWorkflowFile(positionals[0]!);
-    const bundle = values.bundle ? await loadPolicyBundleDir(values.bundle) : undefined;
+    const bundle = values.bundle ? loadPolicyBundle(await readPolicyBundleDir(values.bundle)) : undefined;
     if (bundle) assertWorkflowFitsBundle(bundle, doc);
     const summary = { name: doc.name, version: doc.version, digest: workflowDigest(doc), ...(bundle ? { policy: bundle.digest } : {}) };
     if (values.json) writeJson(io.stdout, { valid: true, ...summary });

@@ -1,7 +1,7 @@
 /** Errors of the local development stack (`cloister up`, `npm run demo`). */
 import { CloisterError } from '../../protocol/cloister-error.ts';
 
-export type StackErrorCode = 'ERR_STACK_CHILD_NOT_READY' | 'ERR_STACK_ALREADY_RUNNING' | 'ERR_STACK_SOCKET_PATH_TOO_LONG';
+export type StackErrorCode = 'ERR_STACK_CHILD_NOT_READY' | 'ERR_STACK_ALREADY_RUNNING' | 'ERR_STACK_SOCKET_PATH_TOO_LONG' | 'ERR_STACK_SETUP_FAILED';
 
 export class StackError extends CloisterError<StackErrorCode> {}
 
@@ -22,5 +22,11 @@ export class SocketPathTooLongError extends StackError {
     super('ERR_STACK_SOCKET_PATH_TOO_LONG', `a socket path under the data directory is ${length} bytes; Unix sockets allow 107: choose a shorter --data-dir`, {
       category: 'configuration',
     });
+  }
+}
+
+export class StackSetupError extends StackError {
+  constructor({ step, reason }: { step: string; reason: string }) {
+    super('ERR_STACK_SETUP_FAILED', `setting up the stack's workflows failed at '${step}': ${reason}`, { category: 'configuration' });
   }
 }

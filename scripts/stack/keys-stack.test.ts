@@ -17,6 +17,7 @@ import { createHostServicesServer } from '../../host/create-host-services-server
 import type { EnclaveCredentialSource } from '../../host/credentials/create-enclave-credential-source.ts';
 import { createMemoryBlobStore } from '../../host/store/memory-blob-store.ts';
 import { verifyAuditChain, type AuditRecord } from '../../protocol/audit-record.ts';
+import { DEMO_WORKFLOWS } from './stack-workflows.ts';
 import { DEMO_COLLECTION, demoCollectionDocuments, ownerKmsClient, stackKeyPolicy } from './stack-kms.ts';
 import { isolatedCommand } from './network-isolation.ts';
 import { startChild } from './child-process.ts';
@@ -62,6 +63,8 @@ async function bootExtraEnclave(env: Record<string, string>): Promise<{ ready: b
         CLOISTER_KMS_ENDPOINT: stack.kms.url,
         CLOISTER_KMS_REGION: stack.kms.key.region,
         CLOISTER_KMS_KEY_ID: stack.kms.key.keyId,
+        // The bundle is part of the measurement: the stack's, or KMS refuses another PCR0.
+        CLOISTER_POLICY_BUNDLE: stack.policy.bundleDir,
         ...env,
       },
     },
@@ -114,12 +117,12 @@ describe('keys and sealed data in the local stack', () => {
     expect(rebootLog).toContain('state root key released by KMS with attestation');
     expect(keyIdLine(rebootLog)).toBe(firstKeyId);
     expect(rebootLog).toContain(`audit log verified: ${first.audit.seq + 1} records, continuing at seq ${first.audit.seq + 1}`);
-    const records = [first.audit, second!.audit] as unknown as AuditRecord[];
-    expect(second!.audit.seq).toBe(first.audit.seq + 1);
-    expect(verifyAuditChain(records, { seq: first.audit.seq - 1, hash: first.audit.prev })).toEqual({
-      ok: true,
-      head: { seq: second!.audit.seq, hash: second!.audit.hash },
-    });
+    // The restarted enclave verified the launched set again and audited each launch before serving.
+    expect(rebootLog).toContain(`launched workflows verified: ${DEMO_WORKFLOWS.length} (0 refused)`);
+    expect(second!.audit.seq).toBe(first.audit.seq + 1 + DEMO_WORKFLOWS.length);
+    const records = [first.audit] as unknown as AuditRecord[];
+    expect(verifyAuditChain(records, { seq: first.audit.seq - 1, hash: first.audit.prev }).ok).toBe(true);
+    expect(verifyAuditChain([second!.audit] as unknown as AuditRecord[], { seq: second!.audit.seq - 1, hash: second!.audit.prev }).ok).toBe(true);
   });
 
   it('keeps every demo document out of the host data dir, SQLite files included, and out of every log line', async () => {

@@ -14,7 +14,10 @@ import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import type { DevKmsCredential } from '../dev-kms/start-dev-kms.ts';
 import { sealDocuments } from '../seal.ts';
-import { placeholderDemoDocuments } from './placeholder-demo-documents.ts';
+import { syntheticClaims, type SyntheticClaim } from '../demo-data/synthetic-claims.ts';
+
+const DEMO_SEED = 2026;
+const DEMO_CLAIMS = 40;
 
 export interface StackKmsKey {
   readonly keyId: string;
@@ -87,11 +90,17 @@ export async function ensureStackKmsKey(options: StackKmsOptions & { pcr0: strin
 }
 
 /** The demo collection's name, as the enclave is told to open it. */
-export const DEMO_COLLECTION = 'demo-claims';
+/** The collection id the development bundle and the demo workflows name. */
+export const DEMO_COLLECTION = 'claims';
 
-/** The documents of the demo collection: swap in `scripts/demo-data/` once it is on main. */
+/** The documents of the demo collection: synthetic insurance claims (names, phones, SSNs, addresses), the same every run. */
 export function demoCollectionDocuments(): { readonly name: string; readonly text: string }[] {
-  return placeholderDemoDocuments();
+  return demoClaims().map((c) => ({ name: c.name, text: c.text }));
+}
+
+/** The demo collection's claims with their fields (tests check that no model ever saw them). */
+export function demoClaims(): SyntheticClaim[] {
+  return syntheticClaims({ seed: DEMO_SEED, count: DEMO_CLAIMS });
 }
 
 /** Seals the demo collection into `collectionsDir/demo-claims/` unless it is already there. */

@@ -16,6 +16,7 @@ import { createClient } from '../../client/create-client.ts';
 import { main } from '../cli.ts';
 import { flipByte, startTamperProxy } from '../../testing/tamper-proxy.ts';
 import { measureBuild } from '../../enclave/measure-build.ts';
+import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
 import { probeNetworkIsolation } from './network-isolation.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 
@@ -38,9 +39,9 @@ afterAll(async () => {
 });
 
 describe('startStack', () => {
-  it('writes a trust file with the development root and the PCRs of this build', () => {
+  it('writes a trust file with the development root and the PCRs of this build with the bundle it loads', async () => {
     const trust = JSON.parse(readFileSync(stack.trustFile, 'utf8')) as { rootPem: string; pcrs: Record<string, string> };
-    const build = measureBuild();
+    const build = measureBuild(undefined, { bundle: await readPolicyBundleDir(stack.policy.bundleDir) });
     expect(trust.pcrs).toEqual({ 0: build.pcr0, 1: build.pcr1, 2: build.pcr2 });
     expect(trust.rootPem).toContain('BEGIN CERTIFICATE');
     expect(statSync(join(stack.dataDir, 'dev-pki.json')).mode & 0o077).toBe(0);
@@ -155,15 +156,17 @@ describe('cloister up', () => {
 });
 
 describe('cloister demo', () => {
-  it('starts the stack, prints one verified echo result, and stops', async () => {
+  it('starts the stack, asks claims-rag through the SDK, prints the verified answer with its receipt and audit record, and stops', async () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     const dataDir = join(dir, 'demo');
-    const code = await main(['demo', '--data-dir', dataDir], { stdout, stderr: new PassThrough(), stdin: new PassThrough() });
+    const code = await main(['demo', '--json', '--data-dir', dataDir], { stdout, stderr: new PassThrough(), stdin: new PassThrough() });
     expect(code).toBe(0);
-    const printed = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, unknown>;
-    expect(printed).toMatchObject({ output: { message: 'hello from the Cloister demo' }, verified: true, offlineEvidence: true });
+    const printed = JSON.parse(out) as { output: { answer: string }; receipt: { workflow: { name: string } }; audit: { details: { documents: unknown[] } } };
+    expect(printed).toMatchObject({ verified: true, offlineEvidence: true, receipt: { workflow: { name: 'claims-rag' } } });
+    expect(printed.output.answer).toContain('water damage');
+    expect(printed.audit.details.documents.length).toBeGreaterThan(0);
     expect(existsSync(join(dataDir, 'enclave.sock'))).toBe(false);
   });
 });

@@ -29,12 +29,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevPki, exportDevPki, importDevPki, type DevPki } from '../../attestation/index.ts';
 import { buildPcrs } from '../../enclave/build-pcrs.ts';
-import { DIAGNOSTIC_POLICY_DIGEST } from '../../enclave/diagnostic-policy.ts';
+import { loadPolicyBundle } from '../../policies/load-policy-bundle.ts';
+import { readPolicyBundleDir } from '../../protocol/read-policy-bundle-dir.ts';
 import { loadDevKmsCredentials } from '../dev-kms/dev-kms-command.ts';
 import { startChild, type ChildExit, type ChildHandle } from './child-process.ts';
 import { SocketPathTooLongError, StackAlreadyRunningError } from './errors.ts';
 import { isolatedCommand, probeNetworkIsolation, type IsolationProbe } from './network-isolation.ts';
 import { DEMO_COLLECTION, ensureStackKmsKey, sealDemoCollection, type StackKmsKey } from './stack-kms.ts';
+import { startDevModelServer, type DevModelServer } from '../dev-model/dev-model-server.ts';
+import { launchDemoWorkflows, prepareStackPolicy, writeDevToken, type StackPolicy } from './stack-workflows.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const runTs = join(repoRoot, 'bin', 'run-ts.js');
@@ -57,6 +60,8 @@ export interface StackOptions {
   readonly hostArgs?: readonly string[];
   /** Skip the network namespace even where it works (tests of the fallback). */
   readonly isolation?: 'auto' | 'off';
+  /** The dev model server's port; 0 (default) picks a free one. */
+  readonly modelPort?: number;
 }
 
 export interface RunningStack {
@@ -73,6 +78,11 @@ export interface RunningStack {
   /** The dev KMS: its URL (the enclave reaches it through the egress proxy), the stack's key. */
   readonly kms: { readonly url: string; readonly key: StackKmsKey; readonly credentialsFile: string };
   readonly devKms: ChildHandle;
+  /** The dev model server (in the supervisor): its URL and the request log tests read. */
+  readonly model: { readonly url: string; readonly requestLogPath: string };
+  /** The development bundle (host and enclave load it), its keys, and a demo token file. */
+  readonly policy: StackPolicy;
+  readonly tokenFile: string;
   /** The current enclave process (it changes when the enclave is restarted). */
   enclave(): ChildHandle;
   /** Resolves with the next restarted enclave once it is ready. */
@@ -91,9 +101,11 @@ export async function loadOrCreateDevPki(dataDir: string): Promise<DevPki> {
   return pki;
 }
 
-export async function writeTrustFile(dataDir: string, pki: DevPki): Promise<TrustFile> {
-  const pcrs = await buildPcrs();
-  const trust: TrustFile = { rootPem: pki.rootPem, pcrs, policyDigest: Buffer.from(DIAGNOSTIC_POLICY_DIGEST).toString('hex') };
+/** PCRs and policy digest of the enclave as it boots with the bundle in `bundleDir` (PCR2 measures that bundle). */
+export async function writeTrustFile(dataDir: string, pki: DevPki, bundleDir: string = join(repoRoot, 'policies', 'default')): Promise<TrustFile> {
+  const files = await readPolicyBundleDir(bundleDir);
+  const pcrs = await buildPcrs(files);
+  const trust: TrustFile = { rootPem: pki.rootPem, pcrs, policyDigest: loadPolicyBundle(files).digest };
   writeFileSync(join(dataDir, 'trust.json'), `${JSON.stringify(trust, null, 2)}\n`);
   return trust;
 }
@@ -138,7 +150,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   rmSync(socketPath, { force: true });
 
   const pki = await loadOrCreateDevPki(dataDir);
-  const trust = await writeTrustFile(dataDir, pki);
+  // The dev model first: the development bundle names its URL, and PCR2 measures that bundle.
+  const model: DevModelServer = await startDevModelServer({ dataDir, port: options.modelPort ?? 0 });
+  log(`[up] dev model server (a development stand-in) at ${model.url}`);
+  let policy: StackPolicy;
+  let trust: TrustFile;
+  try {
+    policy = await prepareStackPolicy({ dataDir, modelUrl: model.url });
+    trust = await writeTrustFile(dataDir, pki, policy.bundleDir);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
   const isolation: IsolationProbe = options.isolation === 'off' ? { mode: 'none', reason: 'turned off' } : probeNetworkIsolation();
   if (isolation.mode === 'none') {
     log(`[up] WARNING: the enclave process runs WITHOUT network isolation (${isolation.reason}); "no network" is not enforced`);
@@ -177,6 +200,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await sealDemoCollection({ ...kmsSetup, keyId: kmsKey.keyId, collectionsDir: join(dataDir, 'host', 'collections') });
   } catch (error) {
     await devKms.stop();
+    await model.close();
     removeSockets();
     throw error;
   }
@@ -206,7 +230,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       dataDir,
       // The workflow control plane (docs/control-plane.md); admin keys pass through as CLOISTER_ADMIN_KEYS.
       '--policy-bundle',
-      join(repoRoot, 'policies', 'default'),
+      policy.bundleDir,
       '--control-db',
       join(dataDir, 'control.db'),
       ...(options.hostArgs ?? []),
@@ -221,10 +245,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     onLine: relay('host'),
   });
   let url: string;
+  let tokenFile: string;
   try {
     url = await host.ready;
+    // Before the enclave boots, so that it verifies the launched set at boot.
+    const adminKey = (process.env.CLOISTER_ADMIN_KEYS ?? '').split(',')[0]?.trim() || options.apiKeys?.[0];
+    await launchDemoWorkflows({ url, ...(adminKey ? { adminKey } : {}), policy, log });
+    tokenFile = await writeDevToken(dataDir, policy);
   } catch (error) {
+    await host.stop();
     await devKms.stop();
+    await model.close();
     removeSockets();
     throw error;
   }
@@ -238,6 +269,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     CLOISTER_KMS_REGION: region,
     CLOISTER_KMS_KEY_ID: kmsKey.keyId,
     CLOISTER_COLLECTIONS: DEMO_COLLECTION,
+    CLOISTER_POLICY_BUNDLE: policy.bundleDir,
   };
   const launchEnclave = (): ChildHandle => {
     const [command, args] = isolatedCommand(isolation.mode, process.execPath, [
@@ -260,6 +292,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   } catch (error) {
     await host.stop();
     await devKms.stop();
+    await model.close();
     removeSockets();
     throw error;
   }
@@ -276,6 +309,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await host.stop();
     await enclave.stop();
     await devKms.stop();
+    await model.close();
     removeSockets();
     resolveStopped();
     return stopped;
@@ -333,6 +367,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     egressSocketPath,
     kms: { url: kmsUrl, key: kmsKey, credentialsFile: join(kmsDir, 'dev-kms-credentials.json') },
     devKms,
+    model: { url: model.url, requestLogPath: model.requestLogPath },
+    policy,
+    tokenFile,
     enclave: () => enclave,
     nextEnclave: () => new Promise<ChildHandle>((r) => restartWaiters.push(r)),
     host,
