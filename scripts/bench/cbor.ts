@@ -1,28 +1,18 @@
 /**
- * `npm run bench -- cbor`: encoding the protocol's messages with cbor2 (the reference), with
- * Cloister's writer (`protocol/cbor-writer.ts`, what `encodeCbor` uses) and with cbor-x
- * configured for plain deterministic output, in the same run; and decoding the same messages
- * with cbor2's strict decoder against Cloister's strict reader (`protocol/cbor-reader.ts`).
+ * `npm run bench -- cbor`: encoding the protocol's messages with cbor2 (the reference) and with
+ * Cloister's writer (`protocol/cbor-writer.ts`, what `encodeCbor` uses) in the same run; and
+ * decoding the same messages with cbor2's strict decoder against Cloister's strict reader
+ * (`protocol/cbor-reader.ts`).
  *
- * The "same bytes as cbor2" column is the deciding one: a faster encoder that writes other
- * bytes changes the wire format (and cbor-x does, see below).
+ * cbor-x was measured here too when the writer was chosen (commit 273afcc, docs/protocol.md §7):
+ * fast, but it wrote other bytes than cbor2 for every message (timestamps as float64, no half
+ * floats, -0 as 0), so adopting it would change the wire format. It is no longer a dependency:
+ * its optional native part is not in the registry this project installs from, which breaks
+ * `npm ci`.
  */
-import { Encoder, Tag as CborXTag } from 'cbor-x';
 import { Tag } from 'cbor2';
 import { decodeCbor, decodeCborReference, encodeCbor, encodeCborReference } from '../../protocol/cbor.ts';
 import { fixed, machineInfo, markdownTable, target, timeEach, type Benchmark, type Samples } from './bench-kit.ts';
-
-// cbor-x as close to plain CBOR as it goes: no records, no structured clone, no tag 64 on
-// Uint8Array, no float32 packing, map heads sized to the map.
-const cborX = new Encoder({
-  useRecords: false,
-  mapsAsObjects: true,
-  variableMapSize: true,
-  tagUint8Array: false,
-  useFloat32: 0,
-  pack: false,
-  structuredClone: false,
-});
 
 function messages(): Record<string, unknown> {
   const at = 1_763_726_400_000;
@@ -59,53 +49,40 @@ function messages(): Record<string, unknown> {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-// cbor-x knows cbor2's Tag only as a plain object; give it its own Tag for the comparison.
-function forCborX(value: unknown): unknown {
-  if (value instanceof Tag) return new CborXTag(forCborX(value.contents), value.tag as number);
-  if (Array.isArray(value)) return value.map(forCborX);
-  return value;
-}
-
 export const benchmark: Benchmark = {
   name: 'cbor',
-  description: 'CBOR of protocol messages: encode with cbor2 vs Cloister writer vs cbor-x; strict decode with cbor2 vs Cloister reader',
+  description: 'CBOR of protocol messages: encode with cbor2 vs Cloister writer; strict decode with cbor2 vs Cloister reader',
   async run(args) {
     const iterations = args.includes('--quick') ? 1_000 : 5_000;
     const rows: (string | number)[][] = [];
-    const data: Record<string, { cbor2: Samples; writer: Samples; cborX: Samples; decode: Samples; reader: Samples; writerSame: boolean; cborXSame: boolean }> = {};
+    const data: Record<string, { cbor2: Samples; writer: Samples; decode: Samples; reader: Samples; writerSame: boolean }> = {};
     let worstSpeedup = Number.POSITIVE_INFINITY;
     let worstDecodeSpeedup = Number.POSITIVE_INFINITY;
     for (const [name, value] of Object.entries(messages())) {
-      const xValue = forCborX(value);
       const reference = encodeCborReference(value);
       const writerSame = hex(encodeCbor(value)) === hex(reference);
-      const cborXSame = hex(cborX.encode(xValue)) === hex(reference);
       const cbor2 = await timeEach(() => encodeCborReference(value), { iterations, warmup: 500 });
       const writer = await timeEach(() => encodeCbor(value), { iterations, warmup: 500 });
-      const x = await timeEach(() => cborX.encode(xValue), { iterations, warmup: 500 });
       const decode = await timeEach(() => decodeCborReference(reference), { iterations, warmup: 500 });
       const reader = await timeEach(() => decodeCbor(reference), { iterations, warmup: 500 });
-      data[name] = { cbor2, writer, cborX: x, decode, reader, writerSame, cborXSame };
+      data[name] = { cbor2, writer, decode, reader, writerSame };
       worstDecodeSpeedup = Math.min(worstDecodeSpeedup, decode.p50Us / reader.p50Us);
       worstSpeedup = Math.min(worstSpeedup, cbor2.p50Us / writer.p50Us);
       rows.push([
         name,
         reference.byteLength,
         fixed(cbor2.p50Us, 1),
-        fixed(writer.p50Us, 1),
-        `${fixed(x.p50Us, 1)} (${cborXSame ? 'same bytes' : 'other bytes'})`,
+        `${fixed(writer.p50Us, 1)}${writerSame ? '' : ' (other bytes!)'}`,
         fixed(decode.p50Us, 1),
         fixed(reader.p50Us, 1),
       ]);
     }
-    const differing = Object.values(data).filter((d) => !d.cborXSame).length;
     const markdown = [
-      markdownTable(['message', 'bytes', 'cbor2 encode p50 µs', 'Cloister writer p50 µs', 'cbor-x p50 µs', 'cbor2 strict decode p50 µs', 'Cloister strict reader p50 µs'], rows),
+      markdownTable(['message', 'bytes', 'cbor2 encode p50 µs', 'Cloister writer p50 µs', 'cbor2 strict decode p50 µs', 'Cloister strict reader p50 µs'], rows),
       '',
       'The writer must, and does, write exactly cbor2\'s bytes (`protocol/cbor-writer.test.ts` checks it over generated values); ' +
         'the reader must, and does, accept and return exactly what cbor2\'s strict decoder does (`protocol/cbor-reader.test.ts`). ' +
-        `cbor-x wrote other bytes than cbor2 for ${differing} of ${rows.length} messages here; among the reasons, it writes a millisecond timestamp as float64 instead of uint64, ` +
-        'never uses half floats, and writes -0 as 0, so adopting it would change the wire format.',
+        'cbor-x, measured when the writer was chosen, wrote other bytes than cbor2 for every message (docs/protocol.md §7).',
     ].join('\n');
     return {
       name: 'cbor',
