@@ -59,6 +59,7 @@ import { buildPcrs } from './build-pcrs.ts';
 import { bootWorkflows, loadEnclaveBundle, parseModelKeys, policyBundleDir } from './workflows/boot-workflows.ts';
 import { echoWorkflow } from './workflows/echo-workflow.ts';
 import { createWorkflowRegistry } from './workflows/workflow-registry.ts';
+import { stopOnRequest } from '../protocol/stop-on-request.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -132,25 +133,14 @@ async function main(): Promise<void> {
   log('serving the channel');
   process.stdout.write(`ready ${values.endpoint}\n`);
 
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  stopOnRequest(async () => {
     await server.close();
     await state?.close();
     await egress?.close();
     if (values.endpoint?.startsWith('unix:')) rmSync(values.endpoint.slice('unix:'.length), { force: true });
     log('stopped');
     process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
-  // Started by `cloister up`: stdin is a pipe from the supervisor; when it closes, the supervisor is gone.
-  if (process.env.CLOISTER_EXIT_WITH_PARENT === '1') {
-    process.stdin.on('end', () => void stop());
-    process.stdin.on('error', () => void stop());
-    process.stdin.resume();
-  }
+  });
 }
 
 interface StateSettings {

@@ -36,6 +36,7 @@ import { createEnclaveCredentialSource } from './credentials/create-enclave-cred
 import { createEgressProxy, type EgressProxy } from './egress/index.ts';
 import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
 import { HostConfigError } from './errors.ts';
+import { stopOnRequest } from '../protocol/stop-on-request.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -147,24 +148,15 @@ async function main(): Promise<void> {
   const address = await app.listen({ port, host: values.listen });
   process.stdout.write(`ready ${address}\n`);
 
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  stopOnRequest(async () => {
+    stopping = true; // ends the background connect loop
     await app.close();
     await egress?.close();
     await link.close();
     await control?.store.close();
     await services?.close();
     process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
-  // Started by `cloister up`: stdin is a pipe from the supervisor; when it closes, the supervisor is gone.
-  if (process.env.CLOISTER_EXIT_WITH_PARENT === '1') {
-    process.stdin.on('end', () => void stop());
-    process.stdin.on('error', () => void stop());
-    process.stdin.resume();
-  }
+  });
 }
 
 /** Keys from a file (one per line) or an environment variable (comma-separated), never from the command line. */

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadDevKmsCredentials } from '../dev-kms/dev-kms-command.ts';
 import { createNitroRecipientVerifier } from '../dev-kms/nitro-recipient-verifier.ts';
 import { startDevKms } from '../dev-kms/start-dev-kms.ts';
+import { stopOnRequest } from '../../protocol/stop-on-request.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -34,20 +35,10 @@ async function main(): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`ready ${kms.url}\n`);
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  stopOnRequest(async () => {
     await kms.close();
     process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
-  if (process.env.CLOISTER_EXIT_WITH_PARENT === '1') {
-    process.stdin.on('end', () => void stop());
-    process.stdin.on('error', () => void stop());
-    process.stdin.resume();
-  }
+  });
 }
 
 main().catch((error: unknown) => {
