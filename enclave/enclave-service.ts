@@ -138,9 +138,9 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     }
   }
 
-  async function refreshWorkflows(force: boolean): Promise<readonly LaunchOutcome[]> {
+  async function refreshWorkflows(mode: 'force' | 'when-allowed'): Promise<readonly LaunchOutcome[]> {
     if (!runtime) return [];
-    const outcomes = await runtime.launched.refresh({ force });
+    const outcomes = await (mode === 'force' ? runtime.launched.refresh({ force: true }) : runtime.launched.refreshWhenAllowed());
     await recordLaunches(outcomes);
     return outcomes;
   }
@@ -154,7 +154,7 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     const known = runtime.launched.get(name);
     if (known) return known;
     try {
-      await refreshWorkflows(false);
+      await refreshWorkflows('when-allowed');
     } catch {
       // The host could not give a valid set: the name stays unknown, the verified set stands.
     }
@@ -259,7 +259,7 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       return run(opened, routeWorkflow);
     },
     auditHead: () => audit.head(),
-    refreshWorkflows: () => refreshWorkflows(true),
+    refreshWorkflows: () => refreshWorkflows('force'),
   };
 }
 

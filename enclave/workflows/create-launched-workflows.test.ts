@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuthorizer } from '../../policies/authorize.ts';
 import { loadPolicyBundle, type PolicyBundle } from '../../policies/load-policy-bundle.ts';
 import type { LaunchedWorkflowEntry } from '../../protocol/workflows/control-api.ts';
@@ -135,5 +135,50 @@ describe('createLaunchedWorkflows', () => {
     clock += 1_000;
     await set.refresh();
     expect(reads).toBe(3);
+  });
+
+  describe('refreshWhenAllowed', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('finds a workflow launched within the interval by waiting for the interval, sharing one read among waiters', async () => {
+      vi.useFakeTimers();
+      let reads = 0;
+      let hostSet: LaunchedWorkflowEntry[] = [rag];
+      const set = launched(
+        async () => {
+          reads += 1;
+          return hostSet;
+        },
+        { now: () => Date.now(), minRefreshIntervalMs: 1_000 },
+      );
+      await set.refresh();
+      expect(set.get('claims-agent')).toBeUndefined();
+      hostSet = [rag, agent]; // launched on the host a moment later
+      const first = set.refreshWhenAllowed();
+      const second = set.refreshWhenAllowed();
+      expect(reads).toBe(1);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await Promise.all([first, second]);
+      expect(reads).toBe(2);
+      expect(set.get('claims-agent')).toBeDefined();
+    });
+
+    it('reads at once when the interval has already passed', async () => {
+      let clock = 50_000;
+      let reads = 0;
+      const set = launched(
+        async () => {
+          reads += 1;
+          return [rag];
+        },
+        { now: () => clock, minRefreshIntervalMs: 1_000 },
+      );
+      await set.refresh();
+      clock += 1_000;
+      await set.refreshWhenAllowed();
+      expect(reads).toBe(2);
+    });
   });
 });

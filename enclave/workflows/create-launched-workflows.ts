@@ -57,6 +57,12 @@ export interface LaunchedWorkflows {
    * set verified before.
    */
   refresh(options?: { readonly force?: boolean }): Promise<readonly LaunchOutcome[]>;
+  /**
+   * Like `refresh`, but when the interval has not passed yet it waits until it has (at most one
+   * interval) instead of answering with nothing: an invoke naming a workflow launched a moment
+   * ago must find it. Callers waiting at the same time share one read.
+   */
+  refreshWhenAllowed(): Promise<readonly LaunchOutcome[]>;
 }
 
 export interface LaunchOutcome {
@@ -93,6 +99,7 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
   let digest = registryDigest([]);
   let lastRefresh = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<readonly LaunchOutcome[]> | undefined;
+  let waiting: Promise<readonly LaunchOutcome[]> | undefined;
   // Outcomes already handed out for the audit trail: a refresh reports only what changed.
   const reported = new Set<string>();
 
@@ -149,6 +156,16 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
     return fresh;
   }
 
+  function refresh(refreshOptions: { readonly force?: boolean } = {}): Promise<readonly LaunchOutcome[]> {
+    if (inFlight) return inFlight;
+    if (!refreshOptions.force && now() - lastRefresh < interval) return Promise.resolve([]);
+    lastRefresh = now();
+    inFlight = load().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
   return Object.freeze({
     get: (name: string) => verified.get(name),
     refusal: (name: string) => refused.get(name),
@@ -158,14 +175,16 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
     },
     digest: () => digest,
     refs: () => [...verified.values()].map((w) => w.ref),
-    refresh(refreshOptions: { readonly force?: boolean } = {}) {
-      if (inFlight) return inFlight;
-      if (!refreshOptions.force && now() - lastRefresh < interval) return Promise.resolve([]);
-      lastRefresh = now();
-      inFlight = load().finally(() => {
-        inFlight = undefined;
-      });
-      return inFlight;
+    refresh,
+    refreshWhenAllowed() {
+      const wait = lastRefresh + interval - now();
+      if (inFlight || wait <= 0) return refresh();
+      waiting ??= new Promise<void>((resolve) => setTimeout(resolve, wait).unref())
+        .then(() => refresh())
+        .finally(() => {
+          waiting = undefined;
+        });
+      return waiting;
     },
   });
 }
