@@ -49,6 +49,24 @@ export interface AuditGateDecision {
   readonly node?: string;
 }
 
+/** A document a run read: its collection, id and the SHA-256 (hex) of its content. */
+export interface AuditDocumentRef {
+  readonly collection: string;
+  readonly id: string;
+  readonly sha256: string;
+}
+
+/** The calls one node made to one model, with token counts (never the text). */
+export interface AuditModelUsage {
+  readonly node: string;
+  readonly integration: string;
+  readonly model: string;
+  readonly calls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly totalTokens: number;
+}
+
 /** What a workflow run or launch did, without content (DESIGN §8). */
 export interface AuditDetails {
   /** The verified caller (`null`: the identity token did not verify) or the launching principal. */
@@ -59,16 +77,8 @@ export interface AuditDetails {
   /** Values redacted, by entity type (counts, never values). */
   readonly redactions: Readonly<Record<string, number>>;
   /** Documents read, with the SHA-256 (hex) of their content. */
-  readonly documents: readonly { readonly collection: string; readonly id: string; readonly sha256: string }[];
-  readonly models: readonly {
-    readonly node: string;
-    readonly integration: string;
-    readonly model: string;
-    readonly calls: number;
-    readonly promptTokens: number;
-    readonly completionTokens: number;
-    readonly totalTokens: number;
-  }[];
+  readonly documents: readonly AuditDocumentRef[];
+  readonly models: readonly AuditModelUsage[];
   /** Launch records: the reviewers whose approvals counted. */
   readonly approvedBy?: readonly string[];
 }

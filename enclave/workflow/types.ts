@@ -6,6 +6,7 @@
  */
 import type { AuthorizationDecision } from '../../policies/authorize.ts';
 import type { CloisterError } from '../../protocol/cloister-error.ts';
+import type { AuditDocumentRef, AuditGateDecision, AuditModelUsage } from '../../protocol/audit-record.ts';
 
 /** One document of an opened collection, in the clear (inside the enclave only). */
 export interface CollectionDocument {
@@ -46,17 +47,8 @@ export interface CheckpointStore {
 
 export type RunStatus = 'succeeded' | 'failed' | 'stopped';
 
-/** A gate decision as the audit record keeps it. `source: limit` is an engine-enforced bound. */
-export interface DecisionRecord {
-  readonly action: string;
-  readonly principal: string;
-  readonly resource: string;
-  readonly decision: 'allow' | 'deny';
-  readonly policyIds: readonly string[];
-  readonly source: 'cedar' | 'limit';
-  /** The node the gate was evaluated for, when there was one. */
-  readonly node?: string;
-}
+/** A gate decision as the audit record keeps it (`source: limit` is an engine-enforced bound). */
+export type DecisionRecord = AuditGateDecision;
 
 export interface NodeTimelineEntry {
   readonly id: string;
@@ -66,21 +58,9 @@ export interface NodeTimelineEntry {
   readonly status: 'succeeded' | 'failed' | 'resumed';
 }
 
-export interface RetrievedDocumentRecord {
-  readonly collection: string;
-  readonly id: string;
-  readonly sha256: string;
-}
+export type RetrievedDocumentRecord = AuditDocumentRef;
 
-export interface ModelUsageRecord {
-  readonly node: string;
-  readonly integration: string;
-  readonly model: string;
-  readonly calls: number;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly totalTokens: number;
-}
+export type ModelUsageRecord = AuditModelUsage;
 
 /** DESIGN §8: who, what, decisions, node timeline, counts, documents, models, output digest, status. */
 export interface RunAudit {
