@@ -85,6 +85,19 @@ describe('egress end to end', () => {
   const seen: Seen[] = [];
   const connectors: EgressConnector[] = [];
 
+  // The enclave's KMS client, pointed at the dev KMS: the endpoint names KMS, the connector decides
+  // how the bytes get there.
+  function kmsClientThrough(c: EgressConnector, pcr0: string) {
+    return createEnclaveKmsClient({
+      endpoint: kms.kms.url,
+      region: fixtureRegion,
+      credentials: enclaveCredentials,
+      nsm: createSimulatedNsm({ pki: pkiForKms, pcrs: { 0: pcr0 } }),
+      requestHandler: c.requestHandler,
+      maxAttempts: 1,
+    });
+  }
+
   function connector(options: { allow?: { host: string; port: number }[]; proxy?: string; ca?: string | null } = {}): EgressConnector {
     const c = createEgressConnector({
       proxy: options.proxy ?? `unix:${tapSocket}`,
@@ -222,15 +235,7 @@ describe('egress end to end', () => {
     const pcr0 = 'a1'.repeat(48);
     const keyId = await kms.createKey(pinnedPolicy(pcr0));
     const c = connector();
-    const client = await createEnclaveKmsClient({
-      // The endpoint names KMS; the connector decides how the bytes get there.
-      endpoint: kms.kms.url,
-      region: fixtureRegion,
-      credentials: enclaveCredentials,
-      nsm: createSimulatedNsm({ pki: pkiForKms, pcrs: { 0: pcr0 } }),
-      requestHandler: c.requestHandler,
-      maxAttempts: 1,
-    });
+    const client = await kmsClientThrough(c, pcr0);
     const before = tapped.length;
     try {
       expect(await client.generateRandom(32)).toHaveLength(32);
@@ -261,14 +266,7 @@ describe('egress end to end', () => {
     await new Promise<void>((resolve) => forwarder.listen(forwarderPath, resolve));
     const accepted = proxy.stats.accepted;
     const c = createEgressConnector({ proxy: `unix:${proxySocket}`, allow: [kmsTarget], direct: [{ ...kmsTarget, endpoint: `unix:${forwarderPath}` }] });
-    const client = await createEnclaveKmsClient({
-      endpoint: kms.kms.url,
-      region: fixtureRegion,
-      credentials: enclaveCredentials,
-      nsm: createSimulatedNsm({ pki: pkiForKms, pcrs: { 0: 'a1'.repeat(48) } }),
-      requestHandler: c.requestHandler,
-      maxAttempts: 1,
-    });
+    const client = await kmsClientThrough(c, 'a1'.repeat(48));
     try {
       expect(await client.generateRandom(24)).toHaveLength(24);
       expect(forwarded.length).toBeGreaterThan(0);
@@ -350,14 +348,7 @@ describe('egress end to end', () => {
     await expect(models.chatCompletion({ integration: 'dev-model', model: devChatModel, messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({
       code: 'ERR_EGRESS_NOT_ALLOWED',
     });
-    const client = await createEnclaveKmsClient({
-      endpoint: kms.kms.url,
-      region: fixtureRegion,
-      credentials: enclaveCredentials,
-      nsm: createSimulatedNsm({ pki: pkiForKms, pcrs: { 0: 'a1'.repeat(48) } }),
-      requestHandler: c.requestHandler,
-      maxAttempts: 1,
-    });
+    const client = await kmsClientThrough(c, 'a1'.repeat(48));
     try {
       await expect(client.generateRandom(16)).rejects.toMatchObject({ cause: expect.objectContaining({ code: 'ERR_EGRESS_NOT_ALLOWED' }) });
     } finally {
@@ -375,14 +366,7 @@ describe('egress end to end', () => {
   it('reports a proxy that is down as a transient error, also through the KMS client', async () => {
     const c = connector({ proxy: `unix:${join(dir, 'absent.sock')}` });
     await expect(c.connect({ host: '127.0.0.1', port: httpPort })).rejects.toMatchObject({ code: 'ERR_EGRESS_PROXY_UNAVAILABLE', category: 'transient' });
-    const client = await createEnclaveKmsClient({
-      endpoint: kms.kms.url,
-      region: fixtureRegion,
-      credentials: enclaveCredentials,
-      nsm: createSimulatedNsm({ pki: pkiForKms, pcrs: { 0: 'a1'.repeat(48) } }),
-      requestHandler: c.requestHandler,
-      maxAttempts: 1,
-    });
+    const client = await kmsClientThrough(c, 'a1'.repeat(48));
     try {
       await expect(client.generateRandom(16)).rejects.toMatchObject({
         code: 'ERR_KMS_UNAVAILABLE',
