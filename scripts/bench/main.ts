@@ -30,6 +30,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   keys: async () => (await import('./keys.ts')).benchmark,
   // egress (host/egress, enclave/egress)
   egress: async () => (await import('./egress.ts')).benchmark,
+  // workflows (the full stack: client SDK, host, enclave, dev model)
+  workflow: async () => (await import('./workflow.ts')).benchmark,
 };
 
 async function main(args: readonly string[]): Promise<number> {
