@@ -20,6 +20,9 @@
  *   --kms-key-id     CLOISTER_KMS_KEY_ID      the key whose policy pins this enclave's PCRs
  *   --namespace      CLOISTER_STATE_NAMESPACE the deployment's sealed-state namespace (default `dep_local`)
  *   --collections    CLOISTER_COLLECTIONS     sealed collections to open at boot (comma-separated)
+ *   --workflow-refresh CLOISTER_WORKFLOW_REFRESH_SECONDS  how often the host's launched set is read
+ *                                              again and verified (default 30 s; a workflow paused,
+ *                                              stopped or altered on the host drops out within it)
  *   AWS credentials are pushed by the host (`credentials` on the host-services channel), never read
  *   from the enclave's environment.
  * Without them the enclave runs with its audit chain in memory only, and says so.
@@ -58,6 +61,7 @@ import type { StoredAuditLog } from './state/open-audit-log.ts';
 import { buildPcrs } from './build-pcrs.ts';
 import { bootWorkflows, loadEnclaveBundle, parseModelKeys, policyBundleDir } from './workflows/boot-workflows.ts';
 import { echoWorkflow } from './workflows/echo-workflow.ts';
+import { DEFAULT_LAUNCHED_REFRESH_MS, startLaunchedRefresh } from './workflows/start-launched-refresh.ts';
 import { createWorkflowRegistry } from './workflows/workflow-registry.ts';
 import { stopOnRequest } from '../protocol/stop-on-request.ts';
 
@@ -77,6 +81,7 @@ async function main(): Promise<void> {
       namespace: { type: 'string', default: process.env.CLOISTER_STATE_NAMESPACE ?? 'dep_local' },
       collections: { type: 'string', default: process.env.CLOISTER_COLLECTIONS ?? '' },
       'policy-bundle': { type: 'string', default: process.env.CLOISTER_POLICY_BUNDLE },
+      'workflow-refresh': { type: 'string', default: process.env.CLOISTER_WORKFLOW_REFRESH_SECONDS ?? String(DEFAULT_LAUNCHED_REFRESH_MS / 1000) },
     },
     strict: true,
   });
@@ -85,6 +90,10 @@ async function main(): Promise<void> {
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'enclave', msg: message })}\n`);
   };
 
+  const refreshSeconds = Number(values['workflow-refresh']);
+  if (!/^\d+(\.\d+)?$/.test(values['workflow-refresh'] ?? '') || refreshSeconds <= 0) {
+    throw new EnclaveConfigError({ setting: 'workflow-refresh', reason: 'give a number of seconds greater than 0' });
+  }
   if (!values.endpoint) throw new EnclaveConfigError({ setting: 'endpoint', reason: 'give --endpoint unix:PATH | tcp:HOST:PORT' });
   const pkiFile = values['dev-pki'] ?? join(values['data-dir'], 'dev-pki.json');
   let pkiJson: unknown;
@@ -128,12 +137,23 @@ async function main(): Promise<void> {
   });
   const outcomes = await service.refreshWorkflows();
   log(`launched workflows verified: ${workflows.launched.refs().length} (${outcomes.filter((o) => o.error).length} refused)`);
+  // Without host services there is no launched set to follow.
+  const launchedRefresh = state
+    ? startLaunchedRefresh({
+        refresh: () => service.refreshWorkflows(),
+        intervalMs: Math.round(refreshSeconds * 1000),
+        onOutcomes: (fresh) =>
+          log(`launched set changed: ${workflows.launched.refs().length} verified (${fresh.filter((o) => o.error).length} newly refused, ${fresh.filter((o) => !o.error).length} newly launched)`),
+        onError: (error) => log(`launched set refresh failed (${error.code}); the set verified before stands`),
+      })
+    : undefined;
   const server = createEnclaveServer({ endpoint: values.endpoint, service });
   await server.listen();
   log('serving the channel');
   process.stdout.write(`ready ${values.endpoint}\n`);
 
   stopOnRequest(async () => {
+    await launchedRefresh?.stop();
     await server.close();
     await state?.close();
     await egress?.close();
