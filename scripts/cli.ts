@@ -130,7 +130,7 @@ const commands: Readonly<Record<string, CommandEntry>> = {
   },
   // runtime: the confidential channel (client commands in client/cli/, the local stack in scripts/)
   up: {
-    usage: 'cloister up [--port N] [--data-dir DIR]',
+    usage: 'cloister up [--port N] [--model-port N] [--data-dir DIR]',
     summary: 'start the local stack (enclave + host) in the foreground; prints `ready URL`',
     load: () => import('./up.ts'),
   },

@@ -1,7 +1,7 @@
 /** Errors of the local development stack (`cloister up`, `npm run demo`). */
 import { CloisterError } from '../../protocol/cloister-error.ts';
 
-export type StackErrorCode = 'ERR_STACK_CHILD_NOT_READY' | 'ERR_STACK_ALREADY_RUNNING' | 'ERR_STACK_SOCKET_PATH_TOO_LONG' | 'ERR_STACK_SETUP_FAILED';
+export type StackErrorCode = 'ERR_STACK_CHILD_NOT_READY' | 'ERR_STACK_ALREADY_RUNNING' | 'ERR_STACK_SOCKET_PATH_TOO_LONG' | 'ERR_STACK_SETUP_FAILED' | 'ERR_STACK_MODEL_PORT_IN_USE';
 
 export class StackError extends CloisterError<StackErrorCode> {}
 
@@ -28,5 +28,11 @@ export class SocketPathTooLongError extends StackError {
 export class StackSetupError extends StackError {
   constructor({ step, reason }: { step: string; reason: string }) {
     super('ERR_STACK_SETUP_FAILED', `setting up the stack's workflows failed at '${step}': ${reason}`, { category: 'configuration' });
+  }
+}
+
+export class ModelPortInUseError extends StackError {
+  constructor({ port }: { port: number }) {
+    super('ERR_STACK_MODEL_PORT_IN_USE', `port ${port}, given for the dev model server, is in use: free it or choose another --model-port`, { category: 'configuration' });
   }
 }

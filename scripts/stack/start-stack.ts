@@ -9,6 +9,12 @@
  * opened) → `ready`. The dev KMS's loopback address is the one destination the stack adds to both
  * egress allowlists (the policy bundle's list comes on top).
  *
+ * Measurements: the dev model server's URL is in the development bundle, which PCR2 (and PCR0)
+ * measure, so it listens on a fixed port (DEFAULT_MODEL_PORT, `--model-port`): with the same data
+ * directory and options, every `up` yields the same PCRs and trust.json stays valid. The dev KMS's
+ * port is not measured (it reaches the enclave through its environment, not the bundle) and may
+ * change freely.
+ *
  * Data directory (default `.cloister/`):
  *   dev-pki.json        the development attestation PKI, private keys included (mode 0600; a
  *                       development stand-in for AWS's, nothing else trusts it)
@@ -36,7 +42,8 @@ import { startChild, type ChildExit, type ChildHandle } from './child-process.ts
 import { SocketPathTooLongError, StackAlreadyRunningError } from './errors.ts';
 import { isolatedCommand, probeNetworkIsolation, type IsolationProbe } from './network-isolation.ts';
 import { DEMO_COLLECTION, ensureStackKmsKey, sealDemoCollection, type StackKmsKey } from './stack-kms.ts';
-import { startDevModelServer, type DevModelServer } from '../dev-model/dev-model-server.ts';
+import type { DevModelServer } from '../dev-model/dev-model-server.ts';
+import { startStackModel, stackModelPort } from './start-stack-model.ts';
 import { launchDemoWorkflows, prepareStackPolicy, writeDevToken, type StackPolicy } from './stack-workflows.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,7 +67,11 @@ export interface StackOptions {
   readonly hostArgs?: readonly string[];
   /** Skip the network namespace even where it works (tests of the fallback). */
   readonly isolation?: 'auto' | 'off';
-  /** The dev model server's port; 0 (default) picks a free one. */
+  /**
+   * The dev model server's port (its URL is measured, through the bundle, into PCR0 and PCR2).
+   * Default: DEFAULT_MODEL_PORT (falling back to a free port, with a warning, if it is taken), or
+   * 0 when `port` is 0. 0 picks a free port; a port given here that is taken is an error.
+   */
   readonly modelPort?: number;
 }
 
@@ -151,7 +162,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const pki = await loadOrCreateDevPki(dataDir);
   // The dev model first: the development bundle names its URL, and PCR2 measures that bundle.
-  const model: DevModelServer = await startDevModelServer({ dataDir, port: options.modelPort ?? 0 });
+  // A fixed port keeps the bundle, and so the PCRs, the same from one `up` to the next.
+  const model: DevModelServer = await startStackModel({ dataDir, ...stackModelPort(options), log });
   log(`[up] dev model server (a development stand-in) at ${model.url}`);
   let policy: StackPolicy;
   let trust: TrustFile;
