@@ -139,6 +139,9 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
    */
   async function answerOnceLanded(body: RunRecord, build: (audited: AuditRecord) => Uint8Array): Promise<Uint8Array> {
     const { record: audited, landed } = await audit.begin(runRecordBody(body));
+    // Let the record leave for the host first (the store's queue and the channel's write run in
+    // microtasks and the next tick), then sign and seal while the host commits it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const bytes = build(audited);
     await landed;
     return bytes;
