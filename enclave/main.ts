@@ -90,9 +90,9 @@ async function main(): Promise<void> {
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'enclave', msg: message })}\n`);
   };
 
-  const refreshSeconds = Number(values['workflow-refresh']);
-  if (!/^\d+(\.\d+)?$/.test(values['workflow-refresh'] ?? '') || refreshSeconds <= 0) {
-    throw new EnclaveConfigError({ setting: 'workflow-refresh', reason: 'give a number of seconds greater than 0' });
+  const refreshMs = Math.round(Number(values['workflow-refresh']) * 1000);
+  if (!/^\d+(\.\d+)?$/.test(values['workflow-refresh'] ?? '') || refreshMs < 1 || refreshMs > 86_400_000) {
+    throw new EnclaveConfigError({ setting: 'workflow-refresh', reason: 'give a number of seconds from 0.001 to 86400' });
   }
   if (!values.endpoint) throw new EnclaveConfigError({ setting: 'endpoint', reason: 'give --endpoint unix:PATH | tcp:HOST:PORT' });
   const pkiFile = values['dev-pki'] ?? join(values['data-dir'], 'dev-pki.json');
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
   const launchedRefresh = state
     ? startLaunchedRefresh({
         refresh: () => service.refreshWorkflows(),
-        intervalMs: Math.round(refreshSeconds * 1000),
+        intervalMs: refreshMs,
         onOutcomes: (fresh) =>
           log(`launched set changed: ${workflows.launched.refs().length} verified (${fresh.filter((o) => o.error).length} newly refused, ${fresh.filter((o) => !o.error).length} newly launched)`),
         onError: (error) => log(`launched set refresh failed (${error.code}); the set verified before stands`),

@@ -98,11 +98,11 @@ describe('startLaunchedRefresh', () => {
     const errors: CloisterError[] = [];
     let attempts = 0;
     const refresh = startLaunchedRefresh({
-      refresh: async () => {
+      refresh: () => {
         attempts++;
-        if (attempts === 1) throw new LaunchedSetInvalidError({ issues: [{ path: '', message: 'must be a list' }] });
-        if (attempts === 2) throw new TypeError('not a Cloister error');
-        return [];
+        if (attempts === 1) return Promise.reject(new LaunchedSetInvalidError({ issues: [{ path: '', message: 'must be a list' }] }));
+        if (attempts === 2) throw new TypeError('not a Cloister error, thrown before any promise');
+        return Promise.resolve([]);
       },
       scheduler: clock.scheduler,
       onError: (error) => errors.push(error),

@@ -56,8 +56,14 @@ export function startLaunchedRefresh(options: LaunchedRefreshOptions): LaunchedR
   const tick = (): void => {
     pending = undefined;
     if (stopped) return;
-    inFlight = options
-      .refresh()
+    let started: Promise<readonly LaunchOutcome[]>;
+    try {
+      started = options.refresh();
+    } catch (error) {
+      // A refresh that throws before it returns a promise is a failed refresh like any other.
+      started = Promise.reject(error);
+    }
+    inFlight = started
       .then(
         (outcomes) => {
           if (outcomes.length > 0) options.onOutcomes?.(outcomes);
