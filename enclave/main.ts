@@ -140,10 +140,16 @@ async function main(): Promise<void> {
   // Without host services there is no launched set to follow.
   const launchedRefresh = state
     ? startLaunchedRefresh({
-        refresh: () => service.refreshWorkflows(),
+        refresh: async () => {
+          const before = workflows.launched.digest();
+          const fresh = await service.refreshWorkflows();
+          // A pause or stop on the host shows only as a smaller set: no launch or refusal to record.
+          if (workflows.launched.digest() !== before || fresh.length > 0) {
+            log(`launched set changed: ${workflows.launched.refs().length} verified (${fresh.filter((o) => o.error).length} newly refused, ${fresh.filter((o) => !o.error).length} newly launched)`);
+          }
+          return fresh;
+        },
         intervalMs: refreshMs,
-        onOutcomes: (fresh) =>
-          log(`launched set changed: ${workflows.launched.refs().length} verified (${fresh.filter((o) => o.error).length} newly refused, ${fresh.filter((o) => !o.error).length} newly launched)`),
         onError: (error) => log(`launched set refresh failed (${error.code}); the set verified before stands`),
       })
     : undefined;
