@@ -109,6 +109,21 @@ describe('createLaunchedWorkflows', () => {
     expect(await set.refresh({ force: true })).toHaveLength(0);
   });
 
+  it('hands the outcomes of a shared read to the caller that started it, so that they are recorded once', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const set = launched(async () => {
+      await gate;
+      return [rag, agent];
+    });
+    const started = set.refresh({ force: true });
+    const joined = set.refresh({ force: true });
+    release();
+    expect((await started).map((o) => o.audit.workflow.name)).toEqual(['claims-rag', 'claims-agent']);
+    expect(await joined).toEqual([]);
+    expect(set.get('claims-agent')).toBeDefined();
+  });
+
   it('reads the host at most once per interval unless forced, and shares a read in flight', async () => {
     let clock = 10_000;
     let reads = 0;

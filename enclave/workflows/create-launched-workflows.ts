@@ -53,8 +53,9 @@ export interface LaunchedWorkflows {
   /**
    * Reads the host's set again and verifies it. Without `force`, at most once per interval
    * (the call then resolves with nothing new). Returns the launch outcomes not reported before,
-   * for the audit trail; a malformed set throws `ERR_ENCLAVE_LAUNCHED_SET_INVALID` and keeps the
-   * set verified before.
+   * for the audit trail (to the caller that started the read: one that joins a read in flight
+   * gets none, so each outcome is handed out once); a malformed set throws
+   * `ERR_ENCLAVE_LAUNCHED_SET_INVALID` and keeps the set verified before.
    */
   refresh(options?: { readonly force?: boolean }): Promise<readonly LaunchOutcome[]>;
   /**
@@ -156,8 +157,12 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
     return fresh;
   }
 
+  // A caller that joins a read already under way resolves with nothing new: the outcomes go to
+  // the caller that started the read, so that each is recorded in the audit chain exactly once.
+  const nothingNew = (): readonly LaunchOutcome[] => [];
+
   function refresh(refreshOptions: { readonly force?: boolean } = {}): Promise<readonly LaunchOutcome[]> {
-    if (inFlight) return inFlight;
+    if (inFlight) return inFlight.then(nothingNew);
     if (!refreshOptions.force && now() - lastRefresh < interval) return Promise.resolve([]);
     lastRefresh = now();
     inFlight = load().finally(() => {
@@ -179,7 +184,8 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
     refreshWhenAllowed() {
       const wait = lastRefresh + interval - now();
       if (inFlight || wait <= 0) return refresh();
-      waiting ??= new Promise<void>((resolve) => setTimeout(resolve, wait).unref())
+      if (waiting) return waiting.then(nothingNew);
+      waiting = new Promise<void>((resolve) => setTimeout(resolve, wait).unref())
         .then(() => refresh())
         .finally(() => {
           waiting = undefined;

@@ -173,11 +173,11 @@ describe('the periodic refresh with the enclave service', () => {
   });
 
   async function world(initial: unknown[]) {
-    const host = { launched: initial };
+    const host: { launched: unknown[]; read?: () => Promise<unknown> } = { launched: initial };
     const records: AuditRecord[] = [];
     const runtime = createWorkflowRuntime({
       bundle,
-      fetchLaunched: async () => host.launched,
+      fetchLaunched: async () => (host.read ? host.read() : host.launched),
       collections: [collectionFromDocuments('claims', 'confidential', [{ name: 'claims/a.txt', text: 'A claim.' }])],
       // Only a forced read or the timer reads the host here: an invoke of an unknown name would wait a minute.
       minRefreshIntervalMs: 60_000,
@@ -232,6 +232,20 @@ describe('the periodic refresh with the enclave service', () => {
     expect(w.noticed.map((o) => o.error?.code)).toEqual(['ERR_ENCLAVE_WORKFLOW_ALTERED']);
     await w.clock.fire(); // the same refusal again: not recorded twice
     expect(w.records.length).toBe(before + 1);
+    await w.refresh.stop();
+  });
+
+  it('records a launch once when the timer\'s read overlaps another caller\'s', async () => {
+    const w = await world([agent]);
+    const before = w.records.length;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    w.host.read = () => gate.then(() => [agent, rag]);
+    const fired = w.clock.fire(); // the timer's read, held by the host
+    const other = w.service.refreshWorkflows(); // e.g. boot or an invoke of an unknown name, meanwhile
+    release();
+    await Promise.all([fired, other]);
+    expect(w.records.slice(before).map((r) => [r.kind, r.workflow?.name])).toEqual([['launch', 'claims-rag']]);
     await w.refresh.stop();
   });
 
