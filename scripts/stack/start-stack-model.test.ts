@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../testing/memory-io.ts';
 import { main } from '../cli.ts';
-import { DEFAULT_MODEL_PORT, stackModelPort, startStackModel } from './start-stack-model.ts';
+import { DEFAULT_MODEL_PORT, describeTrustChange, stackModelPort, startStackModel } from './start-stack-model.ts';
 
 let dataDir: string;
 let squatter: Server;
@@ -83,5 +83,26 @@ describe('cloister up --model-port', () => {
     const io = memoryIo();
     expect(await main(['up', `--model-port=${value}`, '--data-dir', join(dataDir, 'never')], io)).toBe(2);
     expect(io.stderrText()).toContain('--model-port must be 0-65535');
+  });
+});
+
+describe('describeTrustChange', () => {
+  const trust = { rootPem: 'ROOT', pcrs: { 0: 'a0', 1: 'a1', 2: 'a2' }, policyDigest: 'p' } as const;
+
+  it('says nothing on a first start or when nothing a client pins changed', () => {
+    expect(describeTrustChange(undefined, trust)).toBeUndefined();
+    expect(describeTrustChange({ ...trust, pcrs: { ...trust.pcrs } }, trust)).toBeUndefined();
+  });
+
+  it('names what changed: PCRs, policy digest, attestation root', () => {
+    const moved = { ...trust, pcrs: { ...trust.pcrs, 0: 'b0', 2: 'b2' }, policyDigest: 'q' };
+    expect(describeTrustChange(trust, moved)).toBe(
+      '[up] NOTE: PCR0, PCR2, the policy digest changed since the last start with this data directory: clients must pin the new trust.json',
+    );
+    expect(describeTrustChange(trust, { ...trust, rootPem: 'OTHER' })).toContain('the attestation root changed');
+  });
+
+  it('treats a damaged previous file as changed', () => {
+    expect(describeTrustChange({} as never, trust)).toContain('PCR0, PCR1, PCR2, the policy digest, the attestation root');
   });
 });

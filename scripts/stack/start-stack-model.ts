@@ -7,9 +7,12 @@
  *
  * The default port is the one the shipped bundle (`policies/default`) already names, so the
  * development bundle differs from it only in its keys. `port: 0` picks a free port (tests and
- * benchmarks, where a fresh data directory is measured anyway).
+ * benchmarks, where a fresh data directory is measured anyway). When the measurements do change
+ * (another port, another checkout or Node version), `up` says which, so nobody is surprised by a
+ * client refusing a stale trust.json.
  */
 import { startDevModelServer, type DevModelServer } from '../dev-model/dev-model-server.ts';
+import type { TrustFile } from './start-stack.ts';
 import { ModelPortInUseError } from './errors.ts';
 
 /** The dev model server's port unless `--model-port` says otherwise: `policies/default` names `127.0.0.1:4010`. */
@@ -50,4 +53,19 @@ export async function startStackModel(options: StackModelOptions): Promise<DevMo
       `PCR0, PCR2 and the policy digest differ from a run on port ${options.port}, and a pinned trust.json must be refreshed (or free the port, or pass --model-port)`,
   );
   return model;
+}
+
+/**
+ * What changed between the trust.json of the previous start and this one, as a line for the log,
+ * or undefined when nothing a client pins changed (or there was no previous start).
+ */
+export function describeTrustChange(previous: TrustFile | undefined, next: TrustFile): string | undefined {
+  if (!previous) return undefined;
+  const changed = [
+    ...(['0', '1', '2'] as const).filter((i) => previous.pcrs?.[i] !== next.pcrs[i]).map((i) => `PCR${i}`),
+    ...(previous.policyDigest !== next.policyDigest ? ['the policy digest'] : []),
+    ...(previous.rootPem !== next.rootPem ? ['the attestation root'] : []),
+  ];
+  if (changed.length === 0) return undefined;
+  return `[up] NOTE: ${changed.join(', ')} changed since the last start with this data directory: clients must pin the new trust.json`;
 }

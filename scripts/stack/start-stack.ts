@@ -43,7 +43,7 @@ import { SocketPathTooLongError, StackAlreadyRunningError } from './errors.ts';
 import { isolatedCommand, probeNetworkIsolation, type IsolationProbe } from './network-isolation.ts';
 import { DEMO_COLLECTION, ensureStackKmsKey, sealDemoCollection, type StackKmsKey } from './stack-kms.ts';
 import type { DevModelServer } from '../dev-model/dev-model-server.ts';
-import { startStackModel, stackModelPort } from './start-stack-model.ts';
+import { describeTrustChange, startStackModel, stackModelPort } from './start-stack-model.ts';
 import { launchDemoWorkflows, prepareStackPolicy, writeDevToken, type StackPolicy } from './stack-workflows.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -121,6 +121,15 @@ export async function writeTrustFile(dataDir: string, pki: DevPki, bundleDir: st
   return trust;
 }
 
+/** The trust.json an earlier start wrote, if it is there and readable. */
+function readPreviousTrust(dataDir: string): TrustFile | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'trust.json'), 'utf8')) as TrustFile;
+  } catch {
+    return undefined;
+  }
+}
+
 async function hostSeesEnclave(url: string, timeoutMs = 30_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -169,7 +178,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let trust: TrustFile;
   try {
     policy = await prepareStackPolicy({ dataDir, modelUrl: model.url });
+    const previous = readPreviousTrust(dataDir);
     trust = await writeTrustFile(dataDir, pki, policy.bundleDir);
+    const change = describeTrustChange(previous, trust);
+    if (change) log(change);
   } catch (error) {
     await model.close();
     throw error;
