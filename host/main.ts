@@ -35,6 +35,7 @@ import { createHostServicesServer } from './create-host-services-server.ts';
 import { createEnclaveCredentialSource } from './credentials/create-enclave-credential-source.ts';
 import { createEgressProxy, type EgressProxy } from './egress/index.ts';
 import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
+import { createRunIndex } from './runs/create-run-index.ts';
 import { HostConfigError } from './errors.ts';
 import { stopOnRequest } from '../protocol/stop-on-request.ts';
 
@@ -89,18 +90,22 @@ async function main(): Promise<void> {
     const hostDir = join(values['data-dir'], 'host');
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
     const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite'), synchronous: storeSync });
+    // Status and timing of runs, as the enclave tells them: nothing else about a run reaches the host.
+    const runs = createRunIndex({ path: join(hostDir, 'runs.sqlite') });
     const server = createHostServicesServer({
       endpoint: values.services,
       store,
       collectionsDir: join(hostDir, 'collections'),
       ...(credentials ? { credentials } : {}),
       ...(control ? { launched: () => control.plane.launched() } : {}),
+      runs,
     });
     await server.listen();
     services = {
       close: async () => {
         await server.close();
         await store.close();
+        runs.close();
       },
     };
   }
