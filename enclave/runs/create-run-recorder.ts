@@ -95,8 +95,10 @@ export function createRunRecorder(options: RunRecorderOptions): RunRecorder {
         const batch = coalesce(pending);
         pending = [];
         for (const entry of batch) {
+          // A log that already has entries is another run's: never append to it (its owner could
+          // no longer read it), fail this run instead.
+          if (written === 0 && (await store.head(runLog(meta.runId))).length !== 0) throw new RunAlreadyRecordedError();
           const { position } = await store.append(runLog(meta.runId), encodeRunLogEntry(entry));
-          // Position 0 must be this run's start: a log that already had entries is another run's.
           if (position !== written) throw new RunAlreadyRecordedError();
           written++;
         }
