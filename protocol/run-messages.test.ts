@@ -109,7 +109,7 @@ describe('run read response', () => {
   });
 
   it('rejects a status outside the run lifecycle and an event with content fields', () => {
-    const run = (view as { ok: { run: Record<string, unknown> } }).ok.run;
+    const run = (view as unknown as { ok: { run: Record<string, unknown> } }).ok.run;
     expect(issuesOf(() => encodeReadRunResponse({ v: 1, ok: { run: { ...run, status: 'done' } } } as never))[0]).toMatch(/^ok\.run\.status/);
     const leaky = { ...run, events: [{ seq: 1, type: 'run_started', at: 1, text: 'a prompt' }] };
     expect(issuesOf(() => encodeReadRunResponse({ v: 1, ok: { run: leaky } } as never))).toContain('ok.run.events[0].text: is not an allowed field');
