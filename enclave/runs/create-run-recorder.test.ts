@@ -130,6 +130,15 @@ describe('run recorder', () => {
   });
 });
 
+describe('memory run log store', () => {
+  it('forgets the oldest history past its bound', async () => {
+    const store = createMemoryRunLogStore({ maxRuns: 2 });
+    for (const name of ['run_a', 'run_b', 'run_c']) await store.append({ kind: 'run-events', name }, new Uint8Array([1]));
+    expect((await store.head({ kind: 'run-events', name: 'run_a' })).length).toBe(0);
+    expect((await store.head({ kind: 'run-events', name: 'run_c' })).length).toBe(1);
+  });
+});
+
 describe('run log replay', () => {
   const start = encodeRunLogEntry({ t: 'start', workflow, owner, test: false, at: 1 });
   const events = (seqs: number[]) => encodeRunLogEntry({ t: 'events', events: seqs.map((seq) => ({ seq, type: 'node_started', at: seq })) });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createRunIndex } from './create-run-index.ts';
 
@@ -40,6 +41,18 @@ describe('host run index', () => {
     index.record({ runId, workflow: 'claims-rag', status: 'running', at: 100 });
     expect(index.get(runId)).toMatchObject({ status: 'failed', endedAt: 300 });
     expect(index.get(`run_${'00'.repeat(16)}`)).toBeUndefined();
+    index.close();
+  });
+
+  it('counts status changes by status for /metrics, with no run id among the labels', async () => {
+    const registry = new Registry();
+    const index = createRunIndex({ path: ':memory:', registry });
+    index.record({ runId, workflow: 'claims-rag', status: 'running', at: 1 });
+    index.record({ runId, workflow: 'claims-rag', status: 'succeeded', at: 2 });
+    const text = await registry.metrics();
+    expect(text).toContain('cloister_host_run_status_changes_total{status="running"} 1');
+    expect(text).toContain('cloister_host_run_status_changes_total{status="succeeded"} 1');
+    expect(text).not.toContain(runId);
     index.close();
   });
 });

@@ -9,6 +9,7 @@
  * not reopen it. Every notice is kept as a status change with its time.
  */
 import Database from 'better-sqlite3';
+import { Counter, type Registry } from 'prom-client';
 import { TERMINAL_RUN_STATUSES, type RunStatus } from '../../protocol/run-messages.ts';
 import type { RunStatusNotice } from '../../protocol/run-status-notice.ts';
 import { HostConfigError } from '../errors.ts';
@@ -46,8 +47,19 @@ CREATE TABLE IF NOT EXISTS run_status_changes (
 CREATE INDEX IF NOT EXISTS run_status_changes_run ON run_status_changes (run_id);
 `;
 
-/** `path`: a SQLite file (`DATA_DIR/host/runs.sqlite`), or `:memory:` for tests. */
-export function createRunIndex(options: { readonly path: string }): RunIndex {
+/**
+ * `path`: a SQLite file (`DATA_DIR/host/runs.sqlite`), or `:memory:` for tests. With `registry`,
+ * `cloister_host_run_status_changes_total{status}` counts the notices recorded.
+ */
+export function createRunIndex(options: { readonly path: string; readonly registry?: Registry }): RunIndex {
+  const changesTotal = options.registry
+    ? new Counter({
+        name: 'cloister_host_run_status_changes_total',
+        help: 'Run status changes the enclave reported, by status',
+        labelNames: ['status'] as const,
+        registers: [options.registry],
+      })
+    : undefined;
   let db: Database.Database;
   try {
     db = new Database(options.path);
@@ -77,7 +89,10 @@ export function createRunIndex(options: { readonly path: string }): RunIndex {
   });
 
   return {
-    record: (notice) => record(notice),
+    record(notice) {
+      record(notice);
+      changesTotal?.inc({ status: notice.status });
+    },
     get(runId) {
       const row = select.get(runId) as Row | undefined;
       if (!row) return undefined;
