@@ -46,7 +46,8 @@ export function addRunRoutes(app: FastifyInstance, options: RunRoutesOptions): v
   app.get('/v1/runs/:id/events', async (request, reply) => {
     const { runId, sealed } = readRequest(request);
     const abort = new AbortController();
-    request.raw.once('close', () => abort.abort());
+    // The response's close (finished, or the caller went away) ends the enclave's stream too.
+    reply.raw.once('close', () => abort.abort());
     const pieces = link.runEvents({ runId, request: sealed }, { timeoutMs: enclaveTimeoutMs, signal: abort.signal })[Symbol.asyncIterator]();
     // The first piece decides between a JSON error (nothing sent yet) and the stream.
     const first = await pieces.next();
