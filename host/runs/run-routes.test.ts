@@ -130,4 +130,26 @@ describe('GET /v1/runs/:id/events', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body.endsWith(`event: error\ndata: ${JSON.stringify({ code: 'ERR_HOST_ENCLAVE_TIMEOUT', message: new EnclaveTimeoutError({ timeoutMs: 5 }).message })}\n\n`)).toBe(true);
   });
+
+  it('stops the enclave stream when the caller goes away mid-stream', async () => {
+    const link = fakeLink();
+    let aborted!: () => void;
+    const stopped = new Promise<void>((resolve) => (aborted = resolve));
+    link.runEvents = async function* (_frame, { signal }) {
+      signal?.addEventListener('abort', () => aborted(), { once: true });
+      yield { bytes: new Uint8Array([1]) };
+      // A live run that has nothing more to say until the caller leaves.
+      await stopped;
+    };
+    const app = await createHostServer({ link, apiKeys: [apiKey], logStream: false });
+    apps.push(app);
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const controller = new AbortController();
+    const response = await fetch(`${address}/v1/runs/${runId}/events`, { headers: header, signal: controller.signal });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('data: AQ');
+    controller.abort();
+    await stopped;
+    expect(response.status).toBe(200);
+  });
 });
