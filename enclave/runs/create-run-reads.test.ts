@@ -10,10 +10,11 @@ import { createTokenVerifier } from '../../policies/verify-token.ts';
 import type { AuditRecord, AuditRecordBody } from '../../protocol/audit-record.ts';
 import { encapsulationKeyId, openResponse, sealRequest, type SealedRequest } from '../../protocol/encapsulation.ts';
 import { newRequestId } from '../../protocol/messages.ts';
-import { decodeReadRunResponse, encodeReadRunRequest, type RunEventView } from '../../protocol/run-messages.ts';
+import { decodeReadRunResponse, decodeRunEventChunk, encodeReadRunRequest, type RunEventView } from '../../protocol/run-messages.ts';
 import { signTestToken } from '../../testing/dev-tokens.ts';
 import { devBundleWithKeys, type TestKeys } from '../../testing/policy-fixtures.ts';
-import { openRunEvents } from '../../client/open-run-events.ts';
+import { createResponseStreamOpener } from '../../protocol/chunked-encapsulation.ts';
+import type { ResponseKeyContext } from '../../protocol/encapsulation.ts';
 import { generateEnclaveKeys, type EnclaveKeys } from '../enclave-keys.ts';
 import { createReplayGuard } from '../replay-guard.ts';
 import type { RunResult } from '../workflow/types.ts';
@@ -89,13 +90,21 @@ async function readAs(g: Gate, token: string, id = runId, sealed = sealRead(g, t
   return decodeReadRunResponse(openResponse(sealed.context, await g.reads.read(id, sealed.bytes)));
 }
 
+/** What a client does with the pieces (client/open-run-events.ts has the full checks): open them in order, the last as final. */
+async function* openEvents(context: ResponseKeyContext, pieces: AsyncIterable<Uint8Array>): AsyncGenerator<RunEventView> {
+  const opener = createResponseStreamOpener(context);
+  const decode = (bytes: Uint8Array) => {
+    const chunk = decodeRunEventChunk(bytes);
+    if ('error' in chunk) throw Object.assign(new Error(chunk.error.code), { code: chunk.error.code });
+    return chunk.event;
+  };
+  for await (const piece of pieces) for (const bytes of opener.push(piece)) yield decode(bytes);
+  yield decode(opener.end());
+}
+
 async function eventsAs(g: Gate, sealed: SealedRequest, id = runId): Promise<RunEventView[]> {
-  const pieces = g.reads.events(id, sealed.bytes);
-  async function* sse() {
-    for await (const piece of pieces) yield { event: 'message', data: Buffer.from(piece).toString('base64url') };
-  }
   const out: RunEventView[] = [];
-  for await (const e of openRunEvents(sealed.context, sse())) out.push(e);
+  for await (const e of openEvents(sealed.context, g.reads.events(id, sealed.bytes))) out.push(e);
   return out;
 }
 
@@ -181,11 +190,7 @@ describe('run read gate', () => {
     const end = aliceRun(g, true) as () => Promise<void>;
     const sealed = sealRead(g, alice);
     const seen: string[] = [];
-    const pieces = g.reads.events(runId, sealed.bytes);
-    async function* sse() {
-      for await (const piece of pieces) yield { event: 'message', data: Buffer.from(piece).toString('base64url') };
-    }
-    for await (const e of openRunEvents(sealed.context, sse())) {
+    for await (const e of openEvents(sealed.context, g.reads.events(runId, sealed.bytes))) {
       seen.push(e.type);
       if (e.type === 'node_completed') void end();
     }
@@ -195,6 +200,6 @@ describe('run read gate', () => {
   it('ends the stream of a non-owner with the sealed not-found error', async () => {
     const g = gate();
     await aliceRun(g);
-    await expect(eventsAs(g, sealRead(g, bob))).rejects.toMatchObject({ code: 'ERR_CLIENT_ENCLAVE_REJECTED', remote: { code: 'ERR_RUN_NOT_FOUND' } });
+    await expect(eventsAs(g, sealRead(g, bob))).rejects.toMatchObject({ code: 'ERR_RUN_NOT_FOUND' });
   });
 });
