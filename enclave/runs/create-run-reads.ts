@@ -166,8 +166,11 @@ export function createRunReads(options: RunReadsOptions): RunReads {
         yield sealer.seal(encodeRunEventChunk({ v: 1, error: { code: typed.code, message: typed.message } }), true);
         return;
       }
-      // The history ended without a terminal event (the caller went away): close the stream as truncated
-      // rather than complete: no final chunk is sealed.
+      // A reader that went away gets nothing more. A history that ended without its terminal event
+      // (the engine failed outside its own error handling) ends with an error, never as complete.
+      if (signal?.aborted) return;
+      const lost = new InternalError();
+      yield sealer.seal(encodeRunEventChunk({ v: 1, error: { code: lost.code, message: lost.message } }), true);
     },
   };
 }

@@ -121,6 +121,19 @@ describe('run recorder', () => {
     expect(outcome).toMatchObject({ status: 'failed', output: undefined, error: { code: 'ERR_INTERNAL' } });
   });
 
+  it('ends the run for its readers when the engine throws instead of returning', async () => {
+    const recorder = createRunRecorder({ store: createMemoryRunLogStore() });
+    await expect(
+      recordRun(recorder, { runId, workflow, test: false }, async (observer) => {
+        observer.started(owner, 1);
+        observer.event({ seq: 1, type: 'run_started', at: 1 });
+        throw new Error('engine bug');
+      }),
+    ).rejects.toThrow('engine bug');
+    expect(await recorder.read(runId)).toMatchObject({ status: 'failed', error: { code: 'ERR_INTERNAL' } });
+    expect((await collect(recorder.watch(runId))).map((e) => e.type)).toEqual(['run_started']);
+  });
+
   it('records nothing for a run whose caller was never identified', async () => {
     const store = createMemoryRunLogStore();
     const recorder = createRunRecorder({ store });

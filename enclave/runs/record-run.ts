@@ -15,7 +15,16 @@ export async function recordRun(
   execute: (observer: RunObserver) => Promise<RunResult>,
 ): Promise<RunResult> {
   const recording = recorder.begin(run);
-  const result = await execute(recording.observer);
+  let result: RunResult;
+  try {
+    result = await execute(recording.observer);
+  } catch (error) {
+    // The engine returns failures rather than throwing; if it ever throws, the run still ends
+    // (readers waiting on it are released) before the error goes on.
+    const typed = isCloisterError(error) ? error : new InternalError({ cause: error });
+    await recording.finish({ runId: run.runId, status: 'failed', output: undefined, error: typed } as RunResult).catch(() => undefined);
+    throw error;
+  }
   try {
     await recording.finish(result);
     return result;
