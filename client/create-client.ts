@@ -13,6 +13,9 @@ import { CloisterError } from '../protocol/cloister-error.ts';
 import { encapsulationKeyId, openResponse, REQUEST_MEDIA_TYPE, sealRequest } from '../protocol/encapsulation.ts';
 import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type JsonValue } from '../protocol/messages.ts';
 import { decodeUserData } from '../protocol/user-data.ts';
+import { decodeReadRunResponse, encodeReadRunRequest, RUN_ID_PATTERN, type RunEventView, type RunView } from '../protocol/run-messages.ts';
+import { openRunEvents } from './open-run-events.ts';
+import { parseServerSentEvents } from './server-sent-events.ts';
 import type { ReceiptVerifyKey } from '../protocol/cose-key.ts';
 import { outputDigest, requestDigest } from '../protocol/run-digests.ts';
 import {
@@ -81,13 +84,29 @@ export interface InvokeOutcome {
   readonly evidence: Evidence;
 }
 
+export interface ReadRunOptions {
+  /** The reader's identity token (JWT): the enclave lets the run's owner, or a group the policy names, read it. */
+  readonly token: string;
+  readonly signal?: AbortSignal;
+}
+
 export interface CloisterClient {
   /** A verified attestation, from cache unless `refresh` or the leaf is about to expire. */
   attest(options?: { readonly refresh?: boolean }): Promise<AttestedEnclave>;
   invoke(workflow: string, input: JsonValue, options?: InvokeOptions): Promise<InvokeOutcome>;
+  /** A run's status, events and (once it succeeded) output, sealed by the enclave to this read (docs/runs.md). */
+  getRun(runId: string, options: ReadRunOptions): Promise<RunView>;
+  /**
+   * The run's events in order, from the first, live while it runs, ending after the terminal
+   * event. A stream cut short or tampered with is a typed error, never a shorter history.
+   */
+  runEvents(runId: string, options: ReadRunOptions): AsyncIterable<RunEventView>;
   /** Closes idle keep-alive connections to the host (they do not hold the process open either way). */
   close(): Promise<void>;
 }
+
+/** The header that carries a run read's sealed request (base64url): a GET has no body. */
+export const READ_REQUEST_HEADER = 'cloister-request';
 
 const ATTESTATION_MAX_AGE_MS = 5 * 60_000;
 // Stop using a cached attestation this long before its leaf expires, so receipts always fall inside it.
@@ -232,7 +251,63 @@ export function createClient(options: ClientOptions): CloisterClient {
     return { runId, output, receipt, claims, audit, evidence: { attestation: enclave.document, receipt, request: plaintext, output } };
   }
 
-  return { attest, invoke, close: () => transport.close() };
+  function sealRead(enclave: AttestedEnclave, runId: string, readOptions: ReadRunOptions) {
+    if (typeof runId !== 'string' || !RUN_ID_PATTERN.test(runId)) throw new ClientConfigError({ setting: 'runId', reason: 'must be run_ followed by 32 lowercase hex digits' });
+    if (typeof readOptions?.token !== 'string' || readOptions.token.length === 0) throw new ClientConfigError({ setting: 'token', reason: 'reading a run needs an identity token' });
+    const plaintext = encodeReadRunRequest({ v: 1, requestId: newRequestId(), at: now(), token: readOptions.token, runId });
+    return sealRequest({ keyId: enclave.keyId, publicKey: enclave.publicKey }, plaintext);
+  }
+
+  const forgetKeyOn = (error: unknown): void => {
+    if (error instanceof HostRejectedError && (error.remote.code === 'ERR_ENCLAVE_UNKNOWN_KEY' || error.remote.code === 'ERR_ENCLAVE_DECRYPT_FAILED')) current = undefined;
+  };
+
+  async function getRun(runId: string, readOptions: ReadRunOptions): Promise<RunView> {
+    const enclave = await attest();
+    const sealed = sealRead(enclave, runId, readOptions);
+    let body: Uint8Array;
+    try {
+      body = await send({
+        method: 'GET',
+        path: `/v1/runs/${runId}`,
+        headers: headers({ [READ_REQUEST_HEADER]: Buffer.from(sealed.bytes).toString('base64url') }),
+        ...(readOptions.signal ? { signal: readOptions.signal } : {}),
+      });
+    } catch (error) {
+      forgetKeyOn(error);
+      throw error;
+    }
+    let decoded;
+    try {
+      decoded = decodeReadRunResponse(openResponse(sealed.context, body));
+    } catch (cause) {
+      throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
+    }
+    if ('error' in decoded) throw new EnclaveRejectedError(decoded.error);
+    if (decoded.ok.run.id !== runId) throw new ResponseUnauthenticError({ reason: 'the answer is about another run' });
+    return decoded.ok.run;
+  }
+
+  async function* runEvents(runId: string, readOptions: ReadRunOptions): AsyncGenerator<RunEventView> {
+    const enclave = await attest();
+    const sealed = sealRead(enclave, runId, readOptions);
+    const response = await transport.stream({
+      method: 'GET',
+      path: `/v1/runs/${runId}/events`,
+      headers: headers({ [READ_REQUEST_HEADER]: Buffer.from(sealed.bytes).toString('base64url'), accept: 'text/event-stream' }),
+      ...(readOptions.signal ? { signal: readOptions.signal } : {}),
+    });
+    if (response.status < 200 || response.status > 299) {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of response.chunks) parts.push(chunk);
+      const error = hostRejection({ status: response.status, body: Buffer.concat(parts) });
+      forgetKeyOn(error);
+      throw error;
+    }
+    yield* openRunEvents(sealed.context, parseServerSentEvents(response.chunks));
+  }
+
+  return { attest, invoke, getRun, runEvents, close: () => transport.close() };
 }
 
 export interface ExpectedClaims {

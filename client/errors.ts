@@ -21,7 +21,9 @@ export type ClientErrorCode =
   | 'ERR_CLIENT_RESPONSE_UNAUTHENTIC'
   | 'ERR_CLIENT_RECEIPT_INVALID'
   | 'ERR_CLIENT_RECEIPT_MISMATCH'
-  | 'ERR_CLIENT_EVIDENCE_INVALID';
+  | 'ERR_CLIENT_EVIDENCE_INVALID'
+  | 'ERR_CLIENT_EVENT_STREAM_TRUNCATED'
+  | 'ERR_CLIENT_EVENT_STREAM_INVALID';
 
 export class ClientError extends CloisterError<ClientErrorCode> {
   constructor(code: ClientErrorCode, message: string, category: ErrorCategory, options: { status?: number; cause?: unknown } = {}) {
@@ -104,5 +106,19 @@ export class ReceiptMismatchError extends ClientError {
 export class EvidenceInvalidError extends ClientError {
   constructor({ reason }: { reason: string }) {
     super('ERR_CLIENT_EVIDENCE_INVALID', `malformed evidence: ${reason}`, 'validation');
+  }
+}
+
+/** The event stream ended before its final, sealed chunk: the connection dropped or the host cut it. Read again. */
+export class EventStreamTruncatedError extends ClientError {
+  constructor({ cause }: { cause?: unknown } = {}) {
+    super('ERR_CLIENT_EVENT_STREAM_TRUNCATED', 'the run event stream ended before its final event', 'transient', { status: 502, cause });
+  }
+}
+
+/** A piece of the event stream was altered, reordered, dropped or duplicated, or is not ours. */
+export class EventStreamInvalidError extends ClientError {
+  constructor({ reason, cause }: { reason: string; cause?: unknown }) {
+    super('ERR_CLIENT_EVENT_STREAM_INVALID', `the run event stream is not authentic: ${reason}`, 'security', { cause });
   }
 }

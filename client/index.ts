@@ -3,7 +3,8 @@
  * verify receipts and evidence offline.
  */
 export { createClient, checkAudit, checkClaims } from './create-client.ts';
-export type { AttestedEnclave, ClientOptions, CloisterClient, Evidence, ExpectedClaims, InvokeOptions, InvokeOutcome } from './create-client.ts';
+export type { AttestedEnclave, ClientOptions, CloisterClient, Evidence, ExpectedClaims, InvokeOptions, InvokeOutcome, ReadRunOptions } from './create-client.ts';
+export type { RunEventView, RunStatus, RunView } from '../protocol/run-messages.ts';
 export { evidenceFromJson, evidenceToJson, verifyEvidence } from './verify-evidence.ts';
 export type { VerifiedEvidence } from './verify-evidence.ts';
 export { parseTrustConfig } from './trust.ts';
@@ -16,6 +17,8 @@ export {
   ClientConfigError,
   ClientError,
   EnclaveRejectedError,
+  EventStreamInvalidError,
+  EventStreamTruncatedError,
   EvidenceInvalidError,
   HostRejectedError,
   NetworkError,

@@ -31,11 +31,16 @@ import {
   MalformedRequestError,
   UnknownKeyError,
   UnknownWorkflowError,
+  UnsupportedFrameError,
   WorkflowMismatchError,
 } from './errors.ts';
 import { TokenError } from '../policies/errors.ts';
 import { signRunReceipt } from './receipts/sign-run-receipt.ts';
 import { createReplayGuard, type ReplayGuard } from './replay-guard.ts';
+import { createRunReads, type RunReads } from './runs/create-run-reads.ts';
+import { createRunRecorder, type RunRecorder } from './runs/create-run-recorder.ts';
+import { createMemoryRunLogStore } from './runs/memory-run-log-store.ts';
+import { recordRun } from './runs/record-run.ts';
 import type { WorkflowRuntime } from './workflows/create-workflow-runtime.ts';
 import type { LaunchOutcome } from './workflows/create-launched-workflows.ts';
 import type { LaunchedWorkflow, WorkflowRegistry } from './workflows/workflow-registry.ts';
@@ -67,6 +72,11 @@ export interface EnclaveServiceOptions {
    * built-in is looked up there (after a bounded refresh when it is not known yet).
    */
   readonly workflows?: WorkflowRuntime;
+  /**
+   * Where launched-workflow runs are recorded (docs/runs.md): `createRunRecorder` over the sealed
+   * store, telling the host each status change. Default: histories in enclave memory only.
+   */
+  readonly runs?: RunRecorder;
 }
 
 export interface EnclaveService {
@@ -81,6 +91,10 @@ export interface EnclaveService {
    * recorded before is appended to the audit chain. Resolves with the outcomes.
    */
   refreshWorkflows(): Promise<readonly LaunchOutcome[]>;
+  /** `GET /v1/runs/:id`: a sealed read request in, a sealed `ReadRunResponse` out (docs/runs.md). */
+  readRun(routeRunId: string, sealed: Uint8Array): Promise<Uint8Array>;
+  /** `GET /v1/runs/:id/events`: the sealed chunked stream of the run's events. */
+  runEvents(routeRunId: string, sealed: Uint8Array, signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
 export const DEFAULT_REPLAY_WINDOW = Object.freeze({ maxAgeMs: 5 * 60_000, maxSkewMs: 60_000, maxEntries: 1_000_000 });
@@ -170,6 +184,21 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     }
   }
 
+  const recorder: RunRecorder = options.runs ?? createRunRecorder({ store: createMemoryRunLogStore() });
+  // Without launched workflows only the echo probe runs, and echo runs are never recorded.
+  const reads: RunReads | undefined = runtime
+    ? createRunReads({
+        encapsulationKey,
+        replay,
+        tokenVerifier: runtime.tokenVerifier,
+        authorizer: runtime.authorizer,
+        recorder,
+        audit: (body) => audit.append(body),
+        policy: policyHex,
+        now,
+      })
+    : undefined;
+
   async function refreshWorkflows(mode: 'force' | 'when-allowed'): Promise<readonly LaunchOutcome[]> {
     if (!runtime) return [];
     const outcomes = await (mode === 'force' ? runtime.launched.refresh({ force: true }) : runtime.launched.refreshWhenAllowed());
@@ -201,14 +230,17 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     launched: NonNullable<ReturnType<WorkflowRuntime['launched']['get']>>,
   ): Promise<Uint8Array> {
     const test = request.options?.test ?? false;
-    const result = await runtime!.engine.invoke({
-      workflow: launched.document,
-      digest: launched.ref.digest,
-      input: request.input,
-      runId,
-      token: request.token ?? '',
-      test,
-    });
+    const result = await recordRun(recorder, { runId, workflow: launched.ref, test }, (observer) =>
+      runtime!.engine.invoke({
+        workflow: launched.document,
+        digest: launched.ref.digest,
+        input: request.input,
+        runId,
+        token: request.token ?? '',
+        test,
+        observer,
+      }),
+    );
     const invokeGate = result.audit.decisions.find((d) => d.action === 'invoke');
     const base = { run: runId, workflow: launched.ref, request: requestHex, test, policies: invokeGate?.policyIds ?? [], details: auditDetails(result) };
     if (result.status !== 'succeeded' || result.output === undefined) {
@@ -294,6 +326,14 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     },
     auditHead: () => audit.head(),
     refreshWorkflows: () => refreshWorkflows('force'),
+    async readRun(routeRunId, sealed) {
+      if (!reads) throw new UnsupportedFrameError();
+      return reads.read(routeRunId, sealed);
+    },
+    runEvents(routeRunId, sealed, signal) {
+      if (!reads) throw new UnsupportedFrameError();
+      return reads.events(routeRunId, sealed, signal);
+    },
   };
 }
 

@@ -60,6 +60,8 @@ import { bootWorkflows, loadEnclaveBundle, parseModelKeys, policyBundleDir } fro
 import { echoWorkflow } from './workflows/echo-workflow.ts';
 import { createWorkflowRegistry } from './workflows/workflow-registry.ts';
 import { stopOnRequest } from '../protocol/stop-on-request.ts';
+import type { RunStatusNotice } from '../protocol/run-status-notice.ts';
+import { createRunRecorder } from './runs/create-run-recorder.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
     registry: createWorkflowRegistry([echoWorkflow]),
     policyDigest: Buffer.from(bundle.digest, 'hex'),
     workflows,
-    ...(state ? { auditLog: state.auditLog } : {}),
+    ...(state ? { auditLog: state.auditLog, runs: createRunRecorder({ store: state.store, notify: (n) => state.reportRunStatus(n) }) } : {}),
   });
   const outcomes = await service.refreshWorkflows();
   log(`launched workflows verified: ${workflows.launched.refs().length} (${outcomes.filter((o) => o.error).length} refused)`);
@@ -165,6 +167,7 @@ async function openState(
       store: SealedStore;
       collections: ReadonlyMap<string, SealedCollection>;
       fetchLaunched(): Promise<unknown>;
+      reportRunStatus(notice: RunStatusNotice): Promise<void>;
       close(): Promise<void>;
     }
   | undefined
@@ -210,6 +213,7 @@ async function openState(
       store: state.store,
       collections: state.collections,
       fetchLaunched: () => hostServices.fetchLaunched(),
+      reportRunStatus: (notice) => hostServices.reportRunStatus(notice),
       close: async () => {
         state.close();
         kms.destroy();

@@ -97,7 +97,8 @@ export function decodeInvokeResponse(bytes: Uint8Array): InvokeResponse {
   return value as InvokeResponse;
 }
 
-function decodeMessage(what: string, bytes: Uint8Array): unknown {
+/** One CBOR item, strictly decoded; a map naming another version is its own error. */
+export function decodeMessage(what: string, bytes: Uint8Array): unknown {
   let value: unknown;
   try {
     value = decodeCbor(bytes);
@@ -163,7 +164,7 @@ function validateResponse(value: unknown): Issues {
   return issues;
 }
 
-function throwIf(what: string, issues: Issues): void {
+export function throwIf(what: string, issues: Issues): void {
   if (!issues.empty) throw new MessageInvalidError({ what, issues: issues.list });
 }
 

@@ -154,6 +154,17 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'check evidence {attestation, receipt, request, output} offline at the receipt time',
     load: () => import('../client/cli/receipt-verify.ts'),
   },
+  // runs: reading a run's status, events and output, sealed (enclave/runs, host/runs, client/cli/run-*.ts; token from --token or CLOISTER_TOKEN)
+  'run show': {
+    usage: 'cloister run show --url URL [--trust FILE] [--token T] [--api-key K] [--json] RUN_ID',
+    summary: "print a run's status, times, events and output, as the enclave answers the run's owner (or an auditor)",
+    load: () => import('../client/cli/run-show.ts'),
+  },
+  'run events': {
+    usage: 'cloister run events --url URL [--trust FILE] [--token T] [--api-key K] [--json] RUN_ID',
+    summary: "print a run's events as they happen (live while it runs), verifying the sealed stream's order and end",
+    load: () => import('../client/cli/run-events.ts'),
+  },
   // redaction
   redact: {
     usage: 'cloister redact [--jsonl] [--entities LIST] [--threshold X]',

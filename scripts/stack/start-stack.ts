@@ -16,6 +16,7 @@
  *   dev-kms/            the dev KMS's own files (keys IN THE CLEAR, credentials; stands in for AWS)
  *   kms-key.json        the stack's KMS key id and the PCR0 its policy pins
  *   host/state.sqlite   the host's store of sealed enclave state (audit log, wrapped root key)
+ *   host/runs.sqlite    run ids, workflow names, statuses and their times (what the host may see of runs)
  *   host/collections/   sealed collections (`cloister seal` output), the demo one included
  *   enclave.sock, host-services.sock, egress.sock   the channels, removed on shutdown
  *
