@@ -55,7 +55,11 @@ export interface EnclaveServiceOptions {
    * Where audit records are stored (the sealed `audit` log on the host) and the stored head the
    * chain continues from. A record that has not landed is not in the chain, and no receipt names it.
    */
-  readonly auditLog?: { readonly head: AuditHead; persist(record: AuditRecord): Promise<void> };
+  readonly auditLog?: {
+    readonly head: AuditHead;
+    persist(record: AuditRecord): Promise<void>;
+    recover?(landed: AuditHead): Promise<AuditHead>;
+  };
   /** Default: fresh keys (the only choice outside tests). */
   readonly keys?: EnclaveKeys;
   /**
@@ -98,14 +102,24 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
   const replay: ReplayGuard = createReplayGuard({ ...DEFAULT_REPLAY_WINDOW, ...options.replay, now });
   const audit: AuditChain = createAuditChain({
     ...(options.auditSink ? { sink: options.auditSink } : {}),
-    ...(options.auditLog ? { head: options.auditLog.head, persist: (r: AuditRecord) => options.auditLog!.persist(r) } : {}),
+    ...(options.auditLog
+      ? {
+          head: options.auditLog.head,
+          persist: (r: AuditRecord) => options.auditLog!.persist(r),
+          ...(options.auditLog.recover ? { recover: (landed: AuditHead) => options.auditLog!.recover!(landed) } : {}),
+        }
+      : {}),
   });
 
-  function record(
-    body: Omit<AuditRecordBody, 'v' | 'kind' | 'policy' | 'test' | 'at' | 'decision'> & { allow: boolean; policies?: readonly string[]; test?: boolean },
-  ): Promise<AuditRecord> {
+  type RunRecord = Omit<AuditRecordBody, 'v' | 'kind' | 'policy' | 'test' | 'at' | 'decision'> & {
+    allow: boolean;
+    policies?: readonly string[];
+    test?: boolean;
+  };
+
+  function runRecordBody(body: RunRecord): AuditRecordBody {
     const { allow, policies, test, ...rest } = body;
-    return audit.append({
+    return {
       v: 1,
       kind: 'run',
       policy: policyHex,
@@ -113,7 +127,25 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       test: test ?? false,
       at: now(),
       ...rest,
-    });
+    };
+  }
+
+  function record(body: RunRecord): Promise<AuditRecord> {
+    return audit.append(runRecordBody(body));
+  }
+
+  /**
+   * Appends the run's record and builds the answer that names it (receipt signed, response
+   * sealed) while the record lands; the answer is released only once it has.
+   */
+  async function answerOnceLanded(body: RunRecord, build: (audited: AuditRecord) => Uint8Array): Promise<Uint8Array> {
+    const { record: audited, landed } = await audit.begin(runRecordBody(body));
+    // Let the record leave for the host first (the store's queue and the channel's write run in
+    // microtasks and the next tick), then sign and seal while the host commits it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const bytes = build(audited);
+    await landed;
+    return bytes;
   }
 
   // Launches and refusals go into the same chain as runs, so a host that launched an unapproved
@@ -188,9 +220,10 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     }
     const output = result.output as JsonObject;
     const outputHex = outputDigest(output);
-    const audited = await record({ ...base, allow: true, status: 'succeeded', error: null, output: outputHex });
     const traces = test && result.traces ? traceMessages(result.traces) : undefined;
-    return sealResponse(opened.context, answer(runId, launched.ref, requestHex, output, outputHex, audited, traces));
+    return answerOnceLanded({ ...base, allow: true, status: 'succeeded', error: null, output: outputHex }, (audited) =>
+      sealResponse(opened.context, answer(runId, launched.ref, requestHex, output, outputHex, audited, traces)),
+    );
   }
 
   /** An error answer, with the audit record of the refusal (sealed to the caller like any answer). */
@@ -265,8 +298,9 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       return reject(error instanceof CloisterError ? error : new InternalError(), workflow, 'failed');
     }
     const outputHex = outputDigest(output);
-    const audited = await record({ run: runId, workflow: workflow.ref, allow: true, status: 'succeeded', error: null, request: requestHex, output: outputHex });
-    return sealResponse(opened.context, answer(runId, workflow.ref, requestHex, output, outputHex, audited));
+    return answerOnceLanded({ run: runId, workflow: workflow.ref, allow: true, status: 'succeeded', error: null, request: requestHex, output: outputHex }, (audited) =>
+      sealResponse(opened.context, answer(runId, workflow.ref, requestHex, output, outputHex, audited)),
+    );
   }
 
   return {

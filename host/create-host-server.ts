@@ -52,7 +52,7 @@ export interface HostServerOptions {
   readonly requestTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
   /** Where log lines (JSON) go; `false` turns logging off. Default: stdout. */
-  readonly logStream?: NodeJS.WritableStream | false;
+  readonly logStream?: { write(line: string): unknown } | false;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Serves `/v1/control` (docs/control-plane.md) with its own admin keys; without them, `apiKeys` apply. */
   readonly controlPlane?: { readonly plane: ControlPlane; readonly adminKeys?: readonly string[] };

@@ -101,21 +101,84 @@ describe('createAuditChain with persistence', () => {
     expect(landed).toEqual([record]);
   });
 
-  it('stores concurrent appends one at a time, in call order', async () => {
-    const order: number[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+  it('hands concurrent appends to the store at once, in call order, and resolves each only after every earlier one landed', async () => {
+    const sent: number[] = [];
+    const release = new Map<number, () => void>();
     const chain = createAuditChain({
-      persist: async (record) => {
-        if (record.seq === 0) await gate;
-        order.push(record.seq);
+      persist: (record) => {
+        sent.push(record.seq);
+        return new Promise<void>((resolve) => release.set(record.seq, resolve));
       },
     });
-    const a = chain.append(body('run_a', 1));
-    const b = chain.append(body('run_b', 2));
+    const settled: number[] = [];
+    const a = chain.append(body('run_a', 1)).then((r) => settled.push(r.seq));
+    const b = chain.append(body('run_b', 2)).then((r) => settled.push(r.seq));
+    await Promise.resolve();
+    // Both are with the store before either has landed: the host can commit them together.
+    expect(sent).toEqual([0, 1]);
+    release.get(1)!();
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toEqual([]);
+    expect(chain.head().seq).toBe(-1);
+    release.get(0)!();
+    await Promise.all([a, b]);
+    expect(settled).toEqual([0, 1]);
+    expect(chain.head().seq).toBe(1);
+  });
+
+  it('fails the appends linked behind one that did not land, then continues where the store says the chain ends', async () => {
+    const stored: AuditRecord[] = [];
+    let failSeq = 1;
+    const chain = createAuditChain({
+      persist: async (record) => {
+        if (record.seq === failSeq) throw new Error('store down');
+        // The store refuses a record whose predecessor it does not have, as the sealed log does.
+        if (record.seq !== stored.length) throw new Error('position conflict');
+        stored.push(record);
+      },
+      recover: async () => {
+        const last = stored.at(-1)!;
+        return { seq: last.seq, hash: last.hash };
+      },
+    });
+    const results = await Promise.allSettled([0, 1, 2].map((i) => chain.append(body(`run_${i}`, i))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect(chain.head().seq).toBe(0);
+    failSeq = -1;
+    const next = await chain.append(body('run_next', 3));
+    expect(next.seq).toBe(1);
+    expect(verifyAuditChain(stored).ok).toBe(true);
+  });
+
+  it('keeps records that landed although their store call failed (recovered from the store)', async () => {
+    const stored: AuditRecord[] = [];
+    let failAfterStoring = true;
+    const chain = createAuditChain({
+      persist: async (record) => {
+        stored.push(record);
+        if (failAfterStoring) throw new Error('fsync failed');
+      },
+      recover: async (landed) => {
+        expect(landed.seq).toBe(-1);
+        const last = stored.at(-1)!;
+        return { seq: last.seq, hash: last.hash };
+      },
+    });
+    await expect(chain.append(body('run_a', 1))).rejects.toThrow('fsync failed');
+    failAfterStoring = false;
+    const next = await chain.append(body('run_b', 2));
+    expect(next.seq).toBe(1);
+    expect(verifyAuditChain(stored).ok).toBe(true);
+  });
+
+  it('fixes the record at once so an answer naming it can be built while it lands', async () => {
+    let release!: () => void;
+    const chain = createAuditChain({ persist: () => new Promise<void>((r) => (release = r)) });
+    const { record, landed } = await chain.begin(body('run_a', 1));
+    expect(record.seq).toBe(0);
+    expect(chain.head().seq).toBe(-1);
     release();
-    const [ra, rb] = await Promise.all([a, b]);
-    expect(order).toEqual([0, 1]);
-    expect(rb.prev).toBe(ra.hash);
+    expect(await landed).toBe(record);
+    expect(chain.head()).toEqual({ seq: 0, hash: record.hash });
   });
 });

@@ -336,7 +336,9 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
       host.rules.log = (_a, records) => records.filter((r) => r.position < 3);
       await expect(store.readLog(events, 0, 5)).rejects.toBeInstanceOf(SealedRolledBackError);
       await expect(store.head(events)).rejects.toBeInstanceOf(SealedRolledBackError);
-      await expect(store.append(events, text('next'))).rejects.toBeInstanceOf(SealedRolledBackError);
+      // An append continues the head this enclave holds, never the host's shorter one: it cannot be
+      // used to overwrite history (the host's position check, not a length read, orders appends).
+      await expect(store.append(events, text('next'))).resolves.toMatchObject({ position: 5 });
     });
 
     it('reports a forked log: an older prefix continued by an enclave that had forgotten the newer head', async () => {
@@ -378,6 +380,9 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
         current = forked.store;
         await expect(holder.readLog(events, 0, 4)).rejects.toBeInstanceOf(SealedRolledBackError);
         await expect(holder.head(events)).rejects.toBeInstanceOf(SealedRolledBackError);
+        // Appends do not re-read the host's length: the first one loses the position check, and
+        // the next one, which catches up first, finds the fork.
+        await expect(holder.append(events, text('more'))).rejects.toBeInstanceOf(BlobStoreConflictError);
         await expect(holder.append(events, text('more'))).rejects.toBeInstanceOf(SealedRolledBackError);
       } finally {
         await forked.cleanup();

@@ -230,6 +230,80 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
     return head;
   }
 
+  /*
+   * Appends in flight, per log. An append is sealed against the head *including* the appends in
+   * flight before it and sent at once; the host's position check keeps them in order, and its
+   * fsyncs are shared by the appends that arrive together. The remembered head (`logHeads`) moves
+   * only when an append and every one before it have landed. When one fails, the appends behind
+   * it fail too (their position or link is wrong), and the next append waits for the pipeline to
+   * drain and reads the host's head afresh (`syncHead` checks whatever did land).
+   *
+   * A log this enclave has seen is not re-read before each append: if another writer appended
+   * meanwhile, the append fails with `BlobStoreConflictError` and the next one catches up.
+   */
+  interface Pipeline {
+    /** The head the next append links to. */
+    next: KnownHead;
+    /** Settles (never rejects) when the newest append in flight has landed or failed. */
+    tail: Promise<boolean>;
+    /** An append failed: the next one must re-read the host's head. */
+    stale: boolean;
+    add(a: BlobAddress, sent: Promise<void>, head: KnownHead): Promise<KnownHead>;
+  }
+  const pipelines = new Map<string, Pipeline>();
+
+  function newPipeline(key: string, start: KnownHead): Pipeline {
+    const pipeline: Pipeline = {
+      next: start,
+      tail: Promise.resolve(true),
+      stale: false,
+      add(a, sent, head) {
+        const earlier = pipeline.tail;
+        const landed = (async () => {
+          const earlierLanded = await earlier;
+          try {
+            await sent;
+          } catch (error) {
+            pipeline.stale = true;
+            throw error;
+          }
+          if (!earlierLanded) {
+            pipeline.stale = true;
+            throw new BlobStoreConflictError({ kind: a.kind, what: 'log' });
+          }
+          logHeads.set(key, head);
+          return head;
+        })();
+        pipeline.tail = landed.then(
+          () => true,
+          () => false,
+        );
+        return landed;
+      },
+    };
+    pipelines.set(key, pipeline);
+    return pipeline;
+  }
+
+  /** The log's pipeline, ready for one more append (inside the log's queue). */
+  async function pipelineFor(a: BlobAddress): Promise<Pipeline> {
+    const key = id(a);
+    const current = pipelines.get(key);
+    if (current && !current.stale) return current;
+    if (current) await current.tail;
+    const start = logHeads.has(key) && !current ? known(a) : await syncHead(a);
+    return newPipeline(key, start);
+  }
+
+  /** Waits until no append of this log is in flight (inside the log's queue). */
+  async function drain(a: BlobAddress): Promise<void> {
+    const pipeline = pipelines.get(id(a));
+    if (!pipeline) return;
+    await pipeline.tail;
+    // A stale pipeline stays, so that the next append re-reads the host's head.
+    if (!pipeline.stale && pipelines.get(id(a)) === pipeline) pipelines.delete(id(a));
+  }
+
   return {
     keyId: hex(keys.keyId),
 
@@ -280,21 +354,25 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
     async append(ref, plaintext) {
       const a = logAddress(ref);
       assertPlaintext(plaintext);
-      return serialised(id(a), async () => {
-        const head = await syncHead(a);
+      // Sealed and sent in call order, but not held in the queue while it lands: see `pipelines`.
+      const { landed } = await serialised(id(a), async () => {
+        const pipeline = await pipelineFor(a);
+        const base = pipeline.next;
         const context: BlobContext = { namespace, kind: ref.kind, key: a.key };
-        const sealed = sealBlob(keys, { context, epoch, sequence: head.length, previous: head.hash, plaintext });
-        await backend.appendLog(a, head.length, sealed);
-        const next = { length: head.length + 1, hash: blobHash(sealed) };
-        logHeads.set(id(a), next);
-        return { position: head.length, head: { length: next.length, hash: hex(next.hash) } };
+        const sealed = sealBlob(keys, { context, epoch, sequence: base.length, previous: base.hash, plaintext });
+        const next = { length: base.length + 1, hash: blobHash(sealed) };
+        pipeline.next = next;
+        return { landed: pipeline.add(a, backend.appendLog(a, base.length, sealed), next) };
       });
+      const head = await landed;
+      return { position: head.length - 1, head: { length: head.length, hash: hex(head.hash) } };
     },
 
     async readLog(ref, from, count) {
       const a = logAddress(ref);
       assertRange(from, count);
       return serialised(id(a), async () => {
+        await drain(a);
         const length = await hostLength(a);
         const opened = await readRange(a, from, count, length);
         return opened.map((entry, i) => ({ position: from + i, plaintext: entry.plaintext }));
@@ -304,6 +382,7 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
     async head(ref) {
       const a = logAddress(ref);
       return serialised(id(a), async () => {
+        await drain(a);
         const head = await syncHead(a);
         return { length: head.length, hash: hex(head.hash) };
       });
@@ -312,6 +391,7 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
     async verifyLog(ref) {
       const a = logAddress(ref);
       return serialised(id(a), async () => {
+        await drain(a);
         const length = await hostLength(a);
         const remembered = known(a);
         let previous: OpenedBlob | undefined;
@@ -341,6 +421,7 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
       assertVersion('head.length', anchor.length);
       const anchorHash = new Uint8Array(Buffer.from(anchor.hash, 'hex'));
       return serialised(id(a), async () => {
+        await drain(a);
         const current = known(a);
         if (anchor.length === 0 || anchor.length < current.length) {
           // Older than what this enclave holds: it must be part of it, which verifyLog can check.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AUDIT_GENESIS_HASH, verifyAuditChain, type AuditRecord, type AuditRecordBody } from '../../protocol/audit-record.ts';
 import type { BlobStore } from '../../protocol/blob-store/blob-store.ts';
-import { BlobStoreConflictError } from '../../protocol/blob-store/errors.ts';
+import { BlobStoreConflictError, BlobStoreUnavailableError } from '../../protocol/blob-store/errors.ts';
 import { blobStoreBackends, type OpenedBackend } from '../../testing/blob-store-backends.ts';
 import { createHostileBlobStore, type HostileBlobStore } from '../../testing/hostile-blob-store.ts';
 import { createAuditChain } from '../audit/audit-chain.ts';
@@ -139,6 +139,38 @@ describe('bootEnclaveState', () => {
     expect(after[0]!.seq).toBe(3);
     expect(verifyAuditChain([...before, ...after])).toEqual({ ok: true, head: { seq: 4, hash: after[1]!.hash } });
     expect(host.logEntries(auditAddress)).toHaveLength(5);
+  });
+
+  it('continues after a store call that failed once its record was stored (pipelined appends, chain recovered from the log)', async () => {
+    let failed = false;
+    // The commit lands, then the host reports an I/O error (an fsync that failed): the record is
+    // stored although its append was refused.
+    const flaky: BlobStore = {
+      ...host,
+      readSlot: (a) => host.readSlot(a),
+      writeSlot: (a, v, b) => host.writeSlot(a, v, b),
+      readLog: (a, f, c) => host.readLog(a, f, c),
+      logLength: (a) => host.logLength(a),
+      async appendLog(a, position, bytes) {
+        await host.appendLog(a, position, bytes);
+        if (a.kind === 'audit' && position === 1 && !failed) {
+          failed = true;
+          throw new BlobStoreUnavailableError({ reason: 'io' });
+        }
+      },
+    };
+    const kms = fakeKms();
+    const state = await bootEnclaveState({ kms, keyId: 'key-1', backend: flaky, namespace: 'dep_test' });
+    const chain = createAuditChain({ head: state.auditLog.head, persist: (r) => state.auditLog.persist(r), recover: (h) => state.auditLog.recover(h) });
+    const results = await Promise.allSettled([0, 1, 2].map((i) => chain.append(body(`run_${i}`))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    const next = await chain.append(body('run_next'));
+    // Records 1 and 2 were stored: the chain takes them back from the log instead of forking it.
+    expect(next.seq).toBe(3);
+    state.close();
+    const rebooted = await bootEnclaveState({ kms, keyId: 'key-1', backend: host, namespace: 'dep_test' });
+    expect(rebooted.auditLog).toMatchObject({ length: 4, head: { seq: 3, hash: next.hash } });
+    rebooted.close();
   });
 
   it('starts an empty chain at the genesis', async () => {

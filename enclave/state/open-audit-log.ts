@@ -25,6 +25,11 @@ export interface StoredAuditLog {
   readonly length: number;
   /** Seals and appends one record; for `createAuditChain({ persist })`. */
   persist(record: AuditRecord): Promise<void>;
+  /**
+   * Where the stored chain ends after a failed append, for `createAuditChain({ recover })`: records
+   * stored after `landed` (an fsync that failed after the commit) are read back, checked and kept.
+   */
+  recover(landed: AuditHead): Promise<AuditHead>;
 }
 
 export const DEFAULT_AUDIT_LOG = 'main';
@@ -33,23 +38,33 @@ export async function openAuditLog(options: { store: SealedStore; name?: string 
   const { store } = options;
   const ref: LogRef = { kind: 'audit', name: options.name ?? DEFAULT_AUDIT_LOG };
   const { length } = await store.verifyLog(ref);
-  let head: AuditHead | undefined;
-  for (let from = 0; from < length; from += MAX_LOG_READ) {
-    const entries = await store.readLog(ref, from, Math.min(MAX_LOG_READ, length - from));
-    const records = entries.map((entry) => decodeRecord(entry.position, entry.plaintext));
-    const check = verifyAuditChain(records, head);
-    if (!check.ok) throw new AuditLogInvalidError({ seq: check.seq, rule: `its ${check.reason} does not follow the record before it` });
-    if (check.head) head = check.head;
-  }
+  const head = await readChain(store, ref, 0, length, undefined);
   return {
     head: head ?? { seq: -1, hash: AUDIT_GENESIS_HASH },
     length,
+    async recover(landed) {
+      const { length: now } = await store.head(ref);
+      return (await readChain(store, ref, landed.seq + 1, now, landed)) ?? landed;
+    },
     async persist(record) {
       const { position } = await store.append(ref, new TextEncoder().encode(canonicalJson(record)));
       // Another writer on this log would put records and positions out of step.
       if (position !== record.seq) throw new AuditLogInvalidError({ seq: record.seq, rule: `stored at position ${position}` });
     },
   };
+}
+
+/** Reads entries `from … to − 1` and checks they continue `after` as one chain; returns the new head. */
+async function readChain(store: SealedStore, ref: LogRef, from: number, to: number, after: AuditHead | undefined): Promise<AuditHead | undefined> {
+  let head = after;
+  for (let at = from; at < to; at += MAX_LOG_READ) {
+    const entries = await store.readLog(ref, at, Math.min(MAX_LOG_READ, to - at));
+    const records = entries.map((entry) => decodeRecord(entry.position, entry.plaintext));
+    const check = verifyAuditChain(records, head);
+    if (!check.ok) throw new AuditLogInvalidError({ seq: check.seq, rule: `its ${check.reason} does not follow the record before it` });
+    if (check.head) head = check.head;
+  }
+  return head;
 }
 
 function decodeRecord(position: number, plaintext: Uint8Array): AuditRecord {

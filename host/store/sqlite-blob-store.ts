@@ -6,7 +6,7 @@
  * `ERR_STORE_CONFLICT`, as with PostgreSQL later. WAL mode lets readers run beside the writer.
  * The rows are sealed bytes; SQLite never sees anything it could read.
  */
-import { closeSync, fsync, openSync } from 'node:fs';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { assertBlobAddress, assertBlobBytes, assertCount, assertReadRange } from '../../protocol/blob-store/assert-blob-call.ts';
 import type { BlobAddress, BlobStore, LogRecord, SlotRecord } from '../../protocol/blob-store/blob-store.ts';
@@ -95,6 +95,8 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
    * its commit, before it resolves. Which descriptor fsyncs the file does not matter; the WAL
    * file stays the same inode while a connection is open. A write has still landed on disk
    * when its promise resolves, and commits that arrive while one fsync runs share the next.
+   * `fdatasync`, as SQLite itself uses on Linux: it flushes the data and whatever metadata reading
+   * it back needs (the size of a growing WAL), not timestamps.
    */
   let walFd: number | undefined;
   if (synchronous === 'full' && walMode) {
@@ -109,7 +111,7 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
   let syncQueued: Promise<void> | undefined;
   const startSync = (fd: number): Promise<void> => {
     const run: Promise<void> = new Promise<void>((resolve, reject) =>
-      fsync(fd, (error) => (error ? reject(new BlobStoreUnavailableError({ reason: 'io', cause: error })) : resolve())),
+      fdatasync(fd, (error) => (error ? reject(new BlobStoreUnavailableError({ reason: 'io', cause: error })) : resolve())),
     ).finally(() => {
       if (syncRunning === run) syncRunning = undefined;
     });
