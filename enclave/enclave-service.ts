@@ -20,6 +20,7 @@ import {
   type InvokeRequest,
   type JsonObject,
   type JsonValue,
+  type NodeTraceMessage,
 } from '../protocol/messages.ts';
 import { outputDigest, requestDigest } from '../protocol/run-digests.ts';
 import { encodeUserData } from '../protocol/user-data.ts';
@@ -39,7 +40,8 @@ import { createReplayGuard, type ReplayGuard } from './replay-guard.ts';
 import type { WorkflowRuntime } from './workflows/create-workflow-runtime.ts';
 import type { LaunchOutcome } from './workflows/create-launched-workflows.ts';
 import type { LaunchedWorkflow, WorkflowRegistry } from './workflows/workflow-registry.ts';
-import { openDraft, traceMessages, type OpenedDraft, type TraceMessage } from './workflows/open-draft.ts';
+import { openDraft, type OpenedDraft } from './workflows/open-draft.ts';
+import { traceMessages } from './workflows/trace-messages.ts';
 import type { RunResult } from './workflow/types.ts';
 
 export interface EnclaveServiceOptions {
@@ -238,7 +240,7 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     output: JsonValue,
     outputHex: string,
     audited: AuditRecord,
-    traces?: readonly TraceMessage[],
+    traces?: readonly NodeTraceMessage[],
   ): Uint8Array {
     const receipt = signRunReceipt(receiptKey, {
       run: runId,

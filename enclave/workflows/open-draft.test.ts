@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevPki, createSimulatedNsm, verifyAttestationDocument, type DevPki } from '../../attestation/index.ts';
 import { rewriteManifestKeys } from '../../policies/dev-manifest.ts';
@@ -23,7 +24,9 @@ import { startDevModelServer, type DevModelServer } from '../../scripts/dev-mode
 import { signTestToken } from '../../testing/dev-tokens.ts';
 import { demoWorkflow, launchedEntry } from '../../testing/launched-fixtures.ts';
 import { devBundleWithKeys, fileText, withFile, type TestKeys } from '../../testing/policy-fixtures.ts';
+import { CloisterError } from '../../protocol/cloister-error.ts';
 import { createEnclaveService, type EnclaveService } from '../enclave-service.ts';
+import { openDraft } from './open-draft.ts';
 import { collectionFromDocuments } from '../workflow/create-collection-provider.ts';
 import { createWorkflowRuntime } from './create-workflow-runtime.ts';
 import { echoWorkflow } from './echo-workflow.ts';
@@ -173,5 +176,26 @@ describe('test runs of drafts in the enclave service', () => {
     expect(invalid.code).toBe('ERR_WORKFLOW_INVALID');
     expect(invalid.audit.test).toBe(true);
     expect(verifyAuditChain(records).ok).toBe(true);
+  });
+});
+
+describe('openDraft', () => {
+  it('digests a valid draft itself, whatever digest anyone claims', () => {
+    const draft = draftOf();
+    expect(openDraft(JSON.parse(JSON.stringify(draft)), 'claims-rag').ref).toEqual({ name: 'claims-rag', version: '1.1.0', digest: workflowDigest(draft) });
+  });
+
+  it('throws only typed errors for arbitrary values', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.record({ name: fc.string(), version: fc.string(), nodes: fc.array(fc.jsonValue()) })), (value) => {
+        try {
+          openDraft(value, 'claims-rag');
+        } catch (error) {
+          expect(error).toBeInstanceOf(CloisterError);
+          expect(['ERR_WORKFLOW_INVALID', 'ERR_ENCLAVE_DRAFT_MISMATCH']).toContain((error as CloisterError).code);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -8,11 +8,9 @@
  * engine's `invoke` gate with `context.test` and the `retrieve` gates (test collections only).
  */
 import type { AuditWorkflowRef } from '../../protocol/audit-record.ts';
-import type { JsonValue } from '../../protocol/messages.ts';
 import { validateWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
 import type { WorkflowDocument } from '../../protocol/workflows/workflow-document.ts';
-import type { NodeTrace } from '../workflow/types.ts';
 import { DraftMismatchError } from '../errors.ts';
 
 export interface OpenedDraft {
@@ -25,24 +23,4 @@ export function openDraft(draft: unknown, requestedName: string): OpenedDraft {
   const document = validateWorkflow(draft);
   if (document.name !== requestedName) throw new DraftMismatchError();
   return { document, ref: { name: document.name, version: document.version, digest: workflowDigest(document) } };
-}
-
-export interface TraceMessage {
-  readonly node: string;
-  readonly kind: string;
-  readonly output: JsonValue;
-}
-
-/**
- * The engine's traces as the response carries them: plain JSON (an absent output is `null`).
- * They hold content (documents, model text): they go only into the response sealed to the caller.
- */
-export function traceMessages(traces: readonly NodeTrace[]): TraceMessage[] {
-  return traces.map((t) => ({ node: t.node, kind: t.kind, output: toJson(t.output) }));
-}
-
-function toJson(value: unknown): JsonValue {
-  if (value === undefined) return null;
-  const text = JSON.stringify(value);
-  return text === undefined ? null : (JSON.parse(text) as JsonValue);
 }
