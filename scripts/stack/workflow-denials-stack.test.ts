@@ -160,6 +160,9 @@ describe('denials through the local stack, each audited', () => {
     expect(decision(audit, 'retrieve')).toMatchObject({ decision: 'deny', policyIds: [], resource: 'Cloister::Collection::"claims-test"' });
     expect(audit).toMatchObject({ test: true, status: 'rejected', error: 'ERR_POLICY_DENIED', details: { documents: [] } });
     expectInAuditLog(audit);
+    // The next run's record, which its signed receipt names, chains onto the denial's.
+    const next = await client.invoke('claims-rag', { question }, { token: tokens.analyst });
+    expect(next.audit).toMatchObject({ seq: audit.seq + 1, prev: audit.hash });
   });
 
   it('denies sending confidential data to a model not allowed that classification, before the model sees anything', async () => {
