@@ -11,7 +11,10 @@ import { createCertificateCache, verifyAttestationDocument, type CertificateCach
 import { hashAuditRecord, type AuditRecord } from '../protocol/audit-record.ts';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { encapsulationKeyId, openResponse, REQUEST_MEDIA_TYPE, sealRequest } from '../protocol/encapsulation.ts';
-import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type JsonValue } from '../protocol/messages.ts';
+import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type InvokeRequestOptions, type JsonObject, type JsonValue, type NodeTraceMessage } from '../protocol/messages.ts';
+import { validateWorkflow } from '../protocol/workflows/validate-workflow.ts';
+import { workflowDigest } from '../protocol/workflows/workflow-digest.ts';
+import type { WorkflowDocument } from '../protocol/workflows/workflow-document.ts';
 import { decodeUserData } from '../protocol/user-data.ts';
 import { decodeReadRunResponse, encodeReadRunRequest, RUN_ID_PATTERN, type RunEventView, type RunView } from '../protocol/run-messages.ts';
 import { openRunEvents } from './open-run-events.ts';
@@ -65,6 +68,12 @@ export interface InvokeOptions {
   /** The caller's identity token (JWT), checked by the enclave. */
   readonly token?: string;
   readonly signal?: AbortSignal;
+  /**
+   * Test mode (DESIGN §7.1): run for the author only, marked test, with per-node traces. With
+   * `draft`, the enclave runs that document (sent inside the sealed request, validated and digested
+   * by the enclave) instead of a launched workflow; its name must be the workflow invoked.
+   */
+  readonly test?: { readonly draft?: WorkflowDocument };
 }
 
 export interface Evidence {
@@ -82,6 +91,8 @@ export interface InvokeOutcome {
   readonly claims: RunReceiptClaims;
   readonly audit: AuditRecord;
   readonly evidence: Evidence;
+  /** Test runs only: each completed node's output, in order. Content: keep it like the data. */
+  readonly traces?: readonly NodeTraceMessage[];
 }
 
 export interface ReadRunOptions {
@@ -200,6 +211,7 @@ export function createClient(options: ClientOptions): CloisterClient {
   }
 
   async function invoke(workflow: string, input: JsonValue, invokeOptions: InvokeOptions = {}): Promise<InvokeOutcome> {
+    const test = testRequest(workflow, invokeOptions.test);
     const enclave = await attest();
     const sentAt = now();
     const plaintext = encodeInvokeRequest({
@@ -209,6 +221,7 @@ export function createClient(options: ClientOptions): CloisterClient {
       requestId: newRequestId(),
       at: sentAt,
       ...(invokeOptions.token === undefined ? {} : { token: invokeOptions.token }),
+      ...(test ? { options: test.options } : {}),
     });
     const sealed = sealRequest({ keyId: enclave.keyId, publicKey: enclave.publicKey }, plaintext);
     let body: Uint8Array;
@@ -234,7 +247,7 @@ export function createClient(options: ClientOptions): CloisterClient {
     } catch (cause) {
       throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
     }
-    if ('error' in decoded) throw new EnclaveRejectedError(decoded.error);
+    if ('error' in decoded) throw new EnclaveRejectedError({ ...decoded.error, ...refusalAudit(decoded.audit, requestDigest(plaintext)) });
     const { runId, output, receipt } = decoded.ok;
     const audit = decoded.ok.audit as unknown as AuditRecord;
     const claims = verifyRunReceipt(receipt, enclave.receiptKey);
@@ -246,9 +259,20 @@ export function createClient(options: ClientOptions): CloisterClient {
       output: outputDigest(output),
       notBefore: sentAt - skew,
       notAfter: now() + skew,
+      test: test !== undefined,
+      ...(test?.digest ? { digest: test.digest } : {}),
     });
     checkAudit(audit, claims);
-    return { runId, output, receipt, claims, audit, evidence: { attestation: enclave.document, receipt, request: plaintext, output } };
+    const traces = decoded.ok.traces;
+    return {
+      runId,
+      output,
+      receipt,
+      claims,
+      audit,
+      evidence: { attestation: enclave.document, receipt, request: plaintext, output },
+      ...(traces ? { traces } : {}),
+    };
   }
 
   function sealRead(enclave: AttestedEnclave, runId: string, readOptions: ReadRunOptions) {
@@ -318,6 +342,10 @@ export interface ExpectedClaims {
   readonly output: string;
   readonly notBefore?: number;
   readonly notAfter?: number;
+  /** Whether the receipt must be a test run's (true) or must not (false). */
+  readonly test?: boolean;
+  /** The workflow digest the receipt must name (hex): a test run's draft. */
+  readonly digest?: string;
 }
 
 /** The receipt must name exactly what was sent and received. */
@@ -329,6 +357,8 @@ export function checkClaims(claims: RunReceiptClaims, expected: ExpectedClaims):
   if (claims.output !== expected.output) throw new ReceiptMismatchError({ field: 'output digest' });
   if (expected.notBefore !== undefined && claims.at < expected.notBefore) throw new ReceiptMismatchError({ field: 'time' });
   if (expected.notAfter !== undefined && claims.at > expected.notAfter) throw new ReceiptMismatchError({ field: 'time' });
+  if (expected.test !== undefined && claims.test !== expected.test) throw new ReceiptMismatchError({ field: 'test flag' });
+  if (expected.digest !== undefined && claims.workflow.digest !== expected.digest) throw new ReceiptMismatchError({ field: 'workflow digest' });
 }
 
 /** The audit record that came with the result must be the one the receipt names. */
@@ -337,9 +367,33 @@ export function checkAudit(audit: AuditRecord, claims: RunReceiptClaims): void {
   if (audit.seq !== claims.audit.seq || audit.hash !== claims.audit.hash || hashAuditRecord(audit) !== audit.hash) {
     throw new ReceiptMismatchError({ field: 'audit record' });
   }
-  if (audit.request !== claims.request || audit.output !== claims.output || audit.run !== claims.run) {
+  if (audit.request !== claims.request || audit.output !== claims.output || audit.run !== claims.run || audit.test !== claims.test) {
     throw new ReceiptMismatchError({ field: 'audit record' });
   }
+}
+
+/** The sealed options of a test run, and the draft digest its receipt must name; checked here so a bad draft fails at its author. */
+function testRequest(workflow: string, test: InvokeOptions['test']): { options: InvokeRequestOptions; digest?: string } | undefined {
+  if (test === undefined) return undefined;
+  if (typeof test !== 'object' || test === null) throw new ClientConfigError({ setting: 'test', reason: 'must be an object' });
+  if (test.draft === undefined) return { options: { test: true } };
+  const draft = validateWorkflow(test.draft);
+  if (draft.name !== workflow) throw new ClientConfigError({ setting: 'test.draft', reason: 'its name is not the workflow invoked' });
+  return { options: { test: true, draft: draft as unknown as JsonObject }, digest: workflowDigest(draft) };
+}
+
+/** A refusal's audit record must be a record of this very request, hashed as it claims. */
+function refusalAudit(audit: JsonObject | undefined, request: string): { audit?: AuditRecord } {
+  if (audit === undefined) return {};
+  const record = audit as unknown as AuditRecord;
+  let hashed = false;
+  try {
+    hashed = hashAuditRecord(record) === record.hash;
+  } catch {
+    hashed = false;
+  }
+  if (!hashed || record.request !== request) throw new ResponseUnauthenticError({ reason: 'the refusal audit record does not name this request' });
+  return { audit: record };
 }
 
 function hostRejection(response: HttpResponse): HostRejectedError {

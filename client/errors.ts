@@ -8,6 +8,7 @@
  * The attestation verifier's and the protocol's own typed errors pass through unchanged where
  * they are the precise answer (e.g. a wrong PCR).
  */
+import type { AuditRecord } from '../protocol/audit-record.ts';
 import { CloisterError, type ErrorCategory } from '../protocol/cloister-error.ts';
 
 export type ClientErrorCode =
@@ -66,10 +67,13 @@ export class HostRejectedError extends ClientError {
 /** The enclave answered with an error inside the encrypted response: authentic. */
 export class EnclaveRejectedError extends ClientError {
   readonly remote: { readonly code: string; readonly message: string };
+  /** The audit record of the refusal, as the enclave appended it to its chain (checked to name this request). */
+  readonly audit: AuditRecord | undefined;
 
-  constructor({ code, message }: { code: string; message: string }) {
+  constructor({ code, message, audit }: { code: string; message: string; audit?: AuditRecord }) {
     super('ERR_CLIENT_ENCLAVE_REJECTED', `the enclave refused the request: ${code}`, 'validation');
     this.remote = { code, message };
+    this.audit = audit;
   }
 }
 

@@ -10,6 +10,7 @@ export type { VerifiedEvidence } from './verify-evidence.ts';
 export { parseTrustConfig } from './trust.ts';
 export type { TrustConfig } from './trust.ts';
 export type { RunReceiptClaims } from './run-receipt.ts';
+export type { NodeTraceMessage } from '../protocol/messages.ts';
 export { createControlClient } from './create-control-client.ts';
 export type { ControlClient, ControlClientOptions, ControlReviewOutcome } from './create-control-client.ts';
 export {

@@ -20,6 +20,7 @@ import {
   type InvokeRequest,
   type JsonObject,
   type JsonValue,
+  type NodeTraceMessage,
 } from '../protocol/messages.ts';
 import { outputDigest, requestDigest } from '../protocol/run-digests.ts';
 import { encodeUserData } from '../protocol/user-data.ts';
@@ -44,6 +45,8 @@ import { recordRun } from './runs/record-run.ts';
 import type { WorkflowRuntime } from './workflows/create-workflow-runtime.ts';
 import type { LaunchOutcome } from './workflows/create-launched-workflows.ts';
 import type { LaunchedWorkflow, WorkflowRegistry } from './workflows/workflow-registry.ts';
+import { openDraft, type OpenedDraft } from './workflows/open-draft.ts';
+import { traceMessages } from './workflows/trace-messages.ts';
 import type { RunResult } from './workflow/types.ts';
 
 export interface EnclaveServiceOptions {
@@ -227,9 +230,10 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     request: InvokeRequest,
     runId: string,
     requestHex: string,
-    launched: NonNullable<ReturnType<WorkflowRuntime['launched']['get']>>,
+    launched: NonNullable<ReturnType<WorkflowRuntime['launched']['get']>> | OpenedDraft,
   ): Promise<Uint8Array> {
-    const test = request.options?.test ?? false;
+    // A draft runs only as a test run (the engine skips the launched check for those alone).
+    const test = request.options?.test === true;
     const result = await recordRun(recorder, { runId, workflow: launched.ref, test }, (observer) =>
       runtime!.engine.invoke({
         workflow: launched.document,
@@ -245,17 +249,31 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     const base = { run: runId, workflow: launched.ref, request: requestHex, test, policies: invokeGate?.policyIds ?? [], details: auditDetails(result) };
     if (result.status !== 'succeeded' || result.output === undefined) {
       const error = result.error ?? new InternalError();
-      await record({ ...base, allow: invokeGate?.decision === 'allow', status: auditStatus(error), error: error.code, output: null });
-      return sealResponse(opened.context, encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message } }));
+      const audited = await record({ ...base, allow: invokeGate?.decision === 'allow', status: auditStatus(error), error: error.code, output: null });
+      return sealResponse(opened.context, refusal(error, audited));
     }
     const output = result.output as JsonObject;
     const outputHex = outputDigest(output);
+    const traces = test && result.traces ? traceMessages(result.traces) : undefined;
     return answerOnceLanded({ ...base, allow: true, status: 'succeeded', error: null, output: outputHex }, (audited) =>
-      sealResponse(opened.context, answer(runId, launched.ref, requestHex, output, outputHex, audited)),
+      sealResponse(opened.context, answer(runId, launched.ref, requestHex, output, outputHex, audited, traces)),
     );
   }
 
-  function answer(runId: string, ref: AuditRecordBody['workflow'] & object, requestHex: string, output: JsonValue, outputHex: string, audited: AuditRecord): Uint8Array {
+  /** An error answer, with the audit record of the refusal (sealed to the caller like any answer). */
+  function refusal(error: CloisterError, audited: AuditRecord): Uint8Array {
+    return encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message }, audit: audited as unknown as JsonObject });
+  }
+
+  function answer(
+    runId: string,
+    ref: AuditRecordBody['workflow'] & object,
+    requestHex: string,
+    output: JsonValue,
+    outputHex: string,
+    audited: AuditRecord,
+    traces?: readonly NodeTraceMessage[],
+  ): Uint8Array {
     const receipt = signRunReceipt(receiptKey, {
       run: runId,
       workflow: ref,
@@ -264,16 +282,17 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       output: outputHex,
       audit: { seq: audited.seq, hash: audited.hash },
       at: audited.at,
+      test: audited.test,
     });
-    return encodeInvokeResponse({ v: 1, ok: { runId, output, receipt, audit: audited as unknown as JsonObject } });
+    return encodeInvokeResponse({ v: 1, ok: { runId, output, receipt, audit: audited as unknown as JsonObject, ...(traces ? { traces } : {}) } });
   }
 
   async function run(opened: OpenedRequest, routeWorkflow: string): Promise<Uint8Array> {
     const requestHex = requestDigest(opened.plaintext);
     const runId = `run_${randomBytes(16).toString('hex')}`;
-    const reject = async (error: CloisterError, workflow: LaunchedWorkflow | undefined, status: AuditStatus = 'rejected') => {
-      await record({ run: runId, workflow: workflow?.ref ?? null, allow: false, status, error: error.code, request: requestHex, output: null });
-      return sealResponse(opened.context, encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message } }));
+    const reject = async (error: CloisterError, workflow: LaunchedWorkflow | undefined, status: AuditStatus = 'rejected', test = false) => {
+      const audited = await record({ run: runId, workflow: workflow?.ref ?? null, allow: false, status, error: error.code, request: requestHex, output: null, test });
+      return sealResponse(opened.context, refusal(error, audited));
     };
     let request: InvokeRequest;
     try {
@@ -290,6 +309,16 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       throw error;
     }
     if (request.workflow !== routeWorkflow) return reject(new WorkflowMismatchError(), workflow);
+    if (request.options?.draft !== undefined) {
+      if (!runtime) return reject(new UnknownWorkflowError(), undefined, 'rejected', true);
+      let draft: OpenedDraft;
+      try {
+        draft = openDraft(request.options.draft, request.workflow);
+      } catch (error) {
+        return reject(error instanceof CloisterError ? error : new InternalError(), undefined, 'rejected', true);
+      }
+      return runLaunched(opened, request, runId, requestHex, draft);
+    }
     if (!workflow) {
       const launched = await findLaunched(request.workflow);
       if (launched instanceof CloisterError) return reject(launched, undefined);

@@ -149,6 +149,12 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'run a workflow through the confidential channel and verify its receipt',
     load: () => import('../client/cli/invoke.ts'),
   },
+  // test mode (client/cli/workflow-test.ts): a draft through the confidential channel
+  'workflow test': {
+    usage: 'cloister workflow test --url URL [--trust FILE] [--token T] [--api-key K] [--json] FILE INPUT_JSON',
+    summary: 'test-run a draft workflow document (JSON or YAML) in the enclave, for its author only, on test collections; prints per-node traces',
+    load: () => import('../client/cli/workflow-test.ts'),
+  },
   'receipt verify': {
     usage: 'cloister receipt verify FILE [--trust FILE] [--json]',
     summary: 'check evidence {attestation, receipt, request, output} offline at the receipt time',
