@@ -30,6 +30,7 @@ import { runRestoreNode } from './nodes/restore-node.ts';
 import { runRetrieveNode } from './nodes/retrieve-node.ts';
 import { RunContext, type EmbeddedTexts, type StreamDelta } from './run-context.ts';
 import type { CheckpointStore, CollectionProvider, NodeTimelineEntry, OpenedCollection, RunAudit, RunEvent, RunObserver, RunResult, RunStatus } from './types.ts';
+import { redactTraces } from './redact-traces.ts';
 
 export interface WorkflowEngineOptions {
   readonly bundle: PolicyBundle;
@@ -128,7 +129,10 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
     };
     const traces =
       test && ctx
-        ? timeline.filter((n) => n.status !== 'failed').map((n) => ({ node: n.id, kind: n.kind, output: ctx.outputs.get(n.id) }))
+        ? redactTraces(
+            timeline.filter((n) => n.status !== 'failed').map((n) => ({ node: n.id, kind: n.kind, output: ctx.outputs.get(n.id) })),
+            ctx.redaction,
+          )
         : undefined;
     return Object.freeze({
       runId,
