@@ -20,6 +20,7 @@ const claims: RunReceiptClaims = {
   output: h('c'),
   audit: { seq: 4, hash: h('e') },
   at: 1_000_000,
+  test: false,
 };
 const expected = { run: 'run_1', workflow: 'echo', policy: h('a'), request: h('b'), output: h('c'), notBefore: 999_000, notAfter: 1_001_000 };
 
@@ -36,6 +37,8 @@ describe('checkClaims', () => {
     ['output digest', { output: h('f') }],
     ['time', { notBefore: 1_000_001 }],
     ['time', { notAfter: 999_999 }],
+    ['test flag', { test: true }],
+    ['workflow digest', { digest: h('f') }],
   ])('rejects a receipt whose %s differs', (field, change) => {
     expect(() => checkClaims(claims, { ...expected, ...change })).toThrow(
       expect.objectContaining({ code: 'ERR_CLIENT_RECEIPT_MISMATCH', message: expect.stringContaining(field) }),
@@ -71,6 +74,13 @@ describe('checkAudit', () => {
     expect(() => checkAudit({ ...audit, status: 'failed' }, named)).toThrow(expect.objectContaining({ code: 'ERR_CLIENT_RECEIPT_MISMATCH' }));
   });
 
+  it('rejects a test-run audit record under a receipt that is not a test run’s', () => {
+    const tested = { ...body, test: true };
+    expect(() => checkAudit({ ...tested, hash: hashAuditRecord(tested) }, { ...named, audit: { seq: 4, hash: hashAuditRecord(tested) } })).toThrow(
+      expect.objectContaining({ code: 'ERR_CLIENT_RECEIPT_MISMATCH' }),
+    );
+  });
+
   it('rejects an audit record other than the one the receipt names', () => {
     const other = { ...body, seq: 5 };
     expect(() => checkAudit({ ...other, hash: hashAuditRecord(other) }, named)).toThrow(expect.objectContaining({ code: 'ERR_CLIENT_RECEIPT_MISMATCH' }));
@@ -80,8 +90,9 @@ describe('checkAudit', () => {
 describe('verifyRunReceipt', () => {
   const key = generateKeyPairSync('ed25519');
   const b = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+  const { test: _test, ...signed } = claims;
   const receipt = signReceipt(key.privateKey, {
-    ...claims,
+    ...signed,
     workflow: { ...claims.workflow, digest: b(claims.workflow.digest) },
     policy: b(claims.policy),
     request: b(claims.request),

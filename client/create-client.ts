@@ -11,8 +11,14 @@ import { createCertificateCache, verifyAttestationDocument, type CertificateCach
 import { hashAuditRecord, type AuditRecord } from '../protocol/audit-record.ts';
 import { CloisterError } from '../protocol/cloister-error.ts';
 import { encapsulationKeyId, openResponse, REQUEST_MEDIA_TYPE, sealRequest } from '../protocol/encapsulation.ts';
-import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type JsonValue } from '../protocol/messages.ts';
+import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type InvokeRequestOptions, type JsonObject, type JsonValue, type NodeTraceMessage } from '../protocol/messages.ts';
+import { validateWorkflow } from '../protocol/workflows/validate-workflow.ts';
+import { workflowDigest } from '../protocol/workflows/workflow-digest.ts';
+import type { WorkflowDocument } from '../protocol/workflows/workflow-document.ts';
 import { decodeUserData } from '../protocol/user-data.ts';
+import { decodeReadRunResponse, encodeReadRunRequest, RUN_ID_PATTERN, type RunEventView, type RunView } from '../protocol/run-messages.ts';
+import { openRunEvents } from './open-run-events.ts';
+import { parseServerSentEvents } from './server-sent-events.ts';
 import type { ReceiptVerifyKey } from '../protocol/cose-key.ts';
 import { outputDigest, requestDigest } from '../protocol/run-digests.ts';
 import {
@@ -62,6 +68,12 @@ export interface InvokeOptions {
   /** The caller's identity token (JWT), checked by the enclave. */
   readonly token?: string;
   readonly signal?: AbortSignal;
+  /**
+   * Test mode (DESIGN §7.1): run for the author only, marked test, with per-node traces. With
+   * `draft`, the enclave runs that document (sent inside the sealed request, validated and digested
+   * by the enclave) instead of a launched workflow; its name must be the workflow invoked.
+   */
+  readonly test?: { readonly draft?: WorkflowDocument };
 }
 
 export interface Evidence {
@@ -79,15 +91,33 @@ export interface InvokeOutcome {
   readonly claims: RunReceiptClaims;
   readonly audit: AuditRecord;
   readonly evidence: Evidence;
+  /** Test runs only: each completed node's output, in order. Content: keep it like the data. */
+  readonly traces?: readonly NodeTraceMessage[];
+}
+
+export interface ReadRunOptions {
+  /** The reader's identity token (JWT): the enclave lets the run's owner, or a group the policy names, read it. */
+  readonly token: string;
+  readonly signal?: AbortSignal;
 }
 
 export interface CloisterClient {
   /** A verified attestation, from cache unless `refresh` or the leaf is about to expire. */
   attest(options?: { readonly refresh?: boolean }): Promise<AttestedEnclave>;
   invoke(workflow: string, input: JsonValue, options?: InvokeOptions): Promise<InvokeOutcome>;
+  /** A run's status, events and (once it succeeded) output, sealed by the enclave to this read (docs/runs.md). */
+  getRun(runId: string, options: ReadRunOptions): Promise<RunView>;
+  /**
+   * The run's events in order, from the first, live while it runs, ending after the terminal
+   * event. A stream cut short or tampered with is a typed error, never a shorter history.
+   */
+  runEvents(runId: string, options: ReadRunOptions): AsyncIterable<RunEventView>;
   /** Closes idle keep-alive connections to the host (they do not hold the process open either way). */
   close(): Promise<void>;
 }
+
+/** The header that carries a run read's sealed request (base64url): a GET has no body. */
+export const READ_REQUEST_HEADER = 'cloister-request';
 
 const ATTESTATION_MAX_AGE_MS = 5 * 60_000;
 // Stop using a cached attestation this long before its leaf expires, so receipts always fall inside it.
@@ -181,6 +211,7 @@ export function createClient(options: ClientOptions): CloisterClient {
   }
 
   async function invoke(workflow: string, input: JsonValue, invokeOptions: InvokeOptions = {}): Promise<InvokeOutcome> {
+    const test = testRequest(workflow, invokeOptions.test);
     const enclave = await attest();
     const sentAt = now();
     const plaintext = encodeInvokeRequest({
@@ -190,6 +221,7 @@ export function createClient(options: ClientOptions): CloisterClient {
       requestId: newRequestId(),
       at: sentAt,
       ...(invokeOptions.token === undefined ? {} : { token: invokeOptions.token }),
+      ...(test ? { options: test.options } : {}),
     });
     const sealed = sealRequest({ keyId: enclave.keyId, publicKey: enclave.publicKey }, plaintext);
     let body: Uint8Array;
@@ -215,7 +247,7 @@ export function createClient(options: ClientOptions): CloisterClient {
     } catch (cause) {
       throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
     }
-    if ('error' in decoded) throw new EnclaveRejectedError(decoded.error);
+    if ('error' in decoded) throw new EnclaveRejectedError({ ...decoded.error, ...refusalAudit(decoded.audit, requestDigest(plaintext)) });
     const { runId, output, receipt } = decoded.ok;
     const audit = decoded.ok.audit as unknown as AuditRecord;
     const claims = verifyRunReceipt(receipt, enclave.receiptKey);
@@ -227,12 +259,79 @@ export function createClient(options: ClientOptions): CloisterClient {
       output: outputDigest(output),
       notBefore: sentAt - skew,
       notAfter: now() + skew,
+      test: test !== undefined,
+      ...(test?.digest ? { digest: test.digest } : {}),
     });
     checkAudit(audit, claims);
-    return { runId, output, receipt, claims, audit, evidence: { attestation: enclave.document, receipt, request: plaintext, output } };
+    const traces = decoded.ok.traces;
+    return {
+      runId,
+      output,
+      receipt,
+      claims,
+      audit,
+      evidence: { attestation: enclave.document, receipt, request: plaintext, output },
+      ...(traces ? { traces } : {}),
+    };
   }
 
-  return { attest, invoke, close: () => transport.close() };
+  function sealRead(enclave: AttestedEnclave, runId: string, readOptions: ReadRunOptions) {
+    if (typeof runId !== 'string' || !RUN_ID_PATTERN.test(runId)) throw new ClientConfigError({ setting: 'runId', reason: 'must be run_ followed by 32 lowercase hex digits' });
+    if (typeof readOptions?.token !== 'string' || readOptions.token.length === 0) throw new ClientConfigError({ setting: 'token', reason: 'reading a run needs an identity token' });
+    const plaintext = encodeReadRunRequest({ v: 1, requestId: newRequestId(), at: now(), token: readOptions.token, runId });
+    return sealRequest({ keyId: enclave.keyId, publicKey: enclave.publicKey }, plaintext);
+  }
+
+  const forgetKeyOn = (error: unknown): void => {
+    if (error instanceof HostRejectedError && (error.remote.code === 'ERR_ENCLAVE_UNKNOWN_KEY' || error.remote.code === 'ERR_ENCLAVE_DECRYPT_FAILED')) current = undefined;
+  };
+
+  async function getRun(runId: string, readOptions: ReadRunOptions): Promise<RunView> {
+    const enclave = await attest();
+    const sealed = sealRead(enclave, runId, readOptions);
+    let body: Uint8Array;
+    try {
+      body = await send({
+        method: 'GET',
+        path: `/v1/runs/${runId}`,
+        headers: headers({ [READ_REQUEST_HEADER]: Buffer.from(sealed.bytes).toString('base64url') }),
+        ...(readOptions.signal ? { signal: readOptions.signal } : {}),
+      });
+    } catch (error) {
+      forgetKeyOn(error);
+      throw error;
+    }
+    let decoded;
+    try {
+      decoded = decodeReadRunResponse(openResponse(sealed.context, body));
+    } catch (cause) {
+      throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
+    }
+    if ('error' in decoded) throw new EnclaveRejectedError(decoded.error);
+    if (decoded.ok.run.id !== runId) throw new ResponseUnauthenticError({ reason: 'the answer is about another run' });
+    return decoded.ok.run;
+  }
+
+  async function* runEvents(runId: string, readOptions: ReadRunOptions): AsyncGenerator<RunEventView> {
+    const enclave = await attest();
+    const sealed = sealRead(enclave, runId, readOptions);
+    const response = await transport.stream({
+      method: 'GET',
+      path: `/v1/runs/${runId}/events`,
+      headers: headers({ [READ_REQUEST_HEADER]: Buffer.from(sealed.bytes).toString('base64url'), accept: 'text/event-stream' }),
+      ...(readOptions.signal ? { signal: readOptions.signal } : {}),
+    });
+    if (response.status < 200 || response.status > 299) {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of response.chunks) parts.push(chunk);
+      const error = hostRejection({ status: response.status, body: Buffer.concat(parts) });
+      forgetKeyOn(error);
+      throw error;
+    }
+    yield* openRunEvents(sealed.context, parseServerSentEvents(response.chunks));
+  }
+
+  return { attest, invoke, getRun, runEvents, close: () => transport.close() };
 }
 
 export interface ExpectedClaims {
@@ -243,6 +342,10 @@ export interface ExpectedClaims {
   readonly output: string;
   readonly notBefore?: number;
   readonly notAfter?: number;
+  /** Whether the receipt must be a test run's (true) or must not (false). */
+  readonly test?: boolean;
+  /** The workflow digest the receipt must name (hex): a test run's draft. */
+  readonly digest?: string;
 }
 
 /** The receipt must name exactly what was sent and received. */
@@ -254,6 +357,8 @@ export function checkClaims(claims: RunReceiptClaims, expected: ExpectedClaims):
   if (claims.output !== expected.output) throw new ReceiptMismatchError({ field: 'output digest' });
   if (expected.notBefore !== undefined && claims.at < expected.notBefore) throw new ReceiptMismatchError({ field: 'time' });
   if (expected.notAfter !== undefined && claims.at > expected.notAfter) throw new ReceiptMismatchError({ field: 'time' });
+  if (expected.test !== undefined && claims.test !== expected.test) throw new ReceiptMismatchError({ field: 'test flag' });
+  if (expected.digest !== undefined && claims.workflow.digest !== expected.digest) throw new ReceiptMismatchError({ field: 'workflow digest' });
 }
 
 /** The audit record that came with the result must be the one the receipt names. */
@@ -262,9 +367,33 @@ export function checkAudit(audit: AuditRecord, claims: RunReceiptClaims): void {
   if (audit.seq !== claims.audit.seq || audit.hash !== claims.audit.hash || hashAuditRecord(audit) !== audit.hash) {
     throw new ReceiptMismatchError({ field: 'audit record' });
   }
-  if (audit.request !== claims.request || audit.output !== claims.output || audit.run !== claims.run) {
+  if (audit.request !== claims.request || audit.output !== claims.output || audit.run !== claims.run || audit.test !== claims.test) {
     throw new ReceiptMismatchError({ field: 'audit record' });
   }
+}
+
+/** The sealed options of a test run, and the draft digest its receipt must name; checked here so a bad draft fails at its author. */
+function testRequest(workflow: string, test: InvokeOptions['test']): { options: InvokeRequestOptions; digest?: string } | undefined {
+  if (test === undefined) return undefined;
+  if (typeof test !== 'object' || test === null) throw new ClientConfigError({ setting: 'test', reason: 'must be an object' });
+  if (test.draft === undefined) return { options: { test: true } };
+  const draft = validateWorkflow(test.draft);
+  if (draft.name !== workflow) throw new ClientConfigError({ setting: 'test.draft', reason: 'its name is not the workflow invoked' });
+  return { options: { test: true, draft: draft as unknown as JsonObject }, digest: workflowDigest(draft) };
+}
+
+/** A refusal's audit record must be a record of this very request, hashed as it claims. */
+function refusalAudit(audit: JsonObject | undefined, request: string): { audit?: AuditRecord } {
+  if (audit === undefined) return {};
+  const record = audit as unknown as AuditRecord;
+  let hashed = false;
+  try {
+    hashed = hashAuditRecord(record) === record.hash;
+  } catch {
+    hashed = false;
+  }
+  if (!hashed || record.request !== request) throw new ResponseUnauthenticError({ reason: 'the refusal audit record does not name this request' });
+  return { audit: record };
 }
 
 function hostRejection(response: HttpResponse): HostRejectedError {

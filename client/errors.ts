@@ -8,6 +8,7 @@
  * The attestation verifier's and the protocol's own typed errors pass through unchanged where
  * they are the precise answer (e.g. a wrong PCR).
  */
+import type { AuditRecord } from '../protocol/audit-record.ts';
 import { CloisterError, type ErrorCategory } from '../protocol/cloister-error.ts';
 
 export type ClientErrorCode =
@@ -21,7 +22,9 @@ export type ClientErrorCode =
   | 'ERR_CLIENT_RESPONSE_UNAUTHENTIC'
   | 'ERR_CLIENT_RECEIPT_INVALID'
   | 'ERR_CLIENT_RECEIPT_MISMATCH'
-  | 'ERR_CLIENT_EVIDENCE_INVALID';
+  | 'ERR_CLIENT_EVIDENCE_INVALID'
+  | 'ERR_CLIENT_EVENT_STREAM_TRUNCATED'
+  | 'ERR_CLIENT_EVENT_STREAM_INVALID';
 
 export class ClientError extends CloisterError<ClientErrorCode> {
   constructor(code: ClientErrorCode, message: string, category: ErrorCategory, options: { status?: number; cause?: unknown } = {}) {
@@ -64,10 +67,13 @@ export class HostRejectedError extends ClientError {
 /** The enclave answered with an error inside the encrypted response: authentic. */
 export class EnclaveRejectedError extends ClientError {
   readonly remote: { readonly code: string; readonly message: string };
+  /** The audit record of the refusal, as the enclave appended it to its chain (checked to name this request). */
+  readonly audit: AuditRecord | undefined;
 
-  constructor({ code, message }: { code: string; message: string }) {
+  constructor({ code, message, audit }: { code: string; message: string; audit?: AuditRecord }) {
     super('ERR_CLIENT_ENCLAVE_REJECTED', `the enclave refused the request: ${code}`, 'validation');
     this.remote = { code, message };
+    this.audit = audit;
   }
 }
 
@@ -104,5 +110,19 @@ export class ReceiptMismatchError extends ClientError {
 export class EvidenceInvalidError extends ClientError {
   constructor({ reason }: { reason: string }) {
     super('ERR_CLIENT_EVIDENCE_INVALID', `malformed evidence: ${reason}`, 'validation');
+  }
+}
+
+/** The event stream ended before its final, sealed chunk: the connection dropped or the host cut it. Read again. */
+export class EventStreamTruncatedError extends ClientError {
+  constructor({ cause }: { cause?: unknown } = {}) {
+    super('ERR_CLIENT_EVENT_STREAM_TRUNCATED', 'the run event stream ended before its final event', 'transient', { status: 502, cause });
+  }
+}
+
+/** A piece of the event stream was altered, reordered, dropped or duplicated, or is not ours. */
+export class EventStreamInvalidError extends ClientError {
+  constructor({ reason, cause }: { reason: string; cause?: unknown }) {
+    super('ERR_CLIENT_EVENT_STREAM_INVALID', `the run event stream is not authentic: ${reason}`, 'security', { cause });
   }
 }

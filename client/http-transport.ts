@@ -7,7 +7,8 @@
  *   was a large share of the SDK's time per request (docs/benchmarks.md, channel). undici is
  *   loaded on first use, so code that injects `fetch` never loads it.
  *
- * Both return the whole body as bytes; the caller decides what a status means. A request that
+ * Both return the whole body as bytes (`send`) or its pieces as they arrive (`stream`, for
+ * Server-Sent Events); the caller decides what a status means. A request that
  * could not be made at all is NetworkError, except an abort, which rethrows the signal's reason.
  */
 import { NetworkError } from './errors.ts';
@@ -26,8 +27,15 @@ export interface HttpResponse {
   readonly body: Uint8Array;
 }
 
+export interface HttpStreamResponse {
+  readonly status: number;
+  /** The body as it arrives; ending the iteration early closes the response. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
 export interface HttpTransport {
   send(request: HttpRequest): Promise<HttpResponse>;
+  stream(request: HttpRequest): Promise<HttpStreamResponse>;
   /** Closes idle connections; later sends open new ones. */
   close(): Promise<void>;
 }
@@ -52,6 +60,38 @@ export function fetchTransport(fetchImpl: typeof globalThis.fetch, base: string)
       } catch (cause) {
         throw networkFailure(request.signal, cause);
       }
+    },
+    async stream(request) {
+      let response: Response;
+      try {
+        response = await fetchImpl(new URL(request.path.slice(1), base).href, {
+          method: request.method,
+          headers: request.headers,
+          ...(request.signal ? { signal: request.signal } : {}),
+        });
+      } catch (cause) {
+        throw networkFailure(request.signal, cause);
+      }
+      const body = response.body;
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        if (!body) return;
+        const reader = body.getReader();
+        try {
+          for (;;) {
+            let read;
+            try {
+              read = await reader.read();
+            } catch (cause) {
+              throw networkFailure(request.signal, cause);
+            }
+            if (read.done) return;
+            yield read.value;
+          }
+        } finally {
+          await reader.cancel().catch(() => undefined);
+        }
+      }
+      return { status: response.status, chunks: chunks() };
     },
     async close() {},
   };
@@ -86,6 +126,30 @@ export function undiciTransport(base: string): HttpTransport {
       } catch (cause) {
         throw networkFailure(request.signal, cause);
       }
+    },
+    async stream(request) {
+      let response;
+      try {
+        response = await (await getPool()).request({
+          method: request.method,
+          path: prefix + request.path,
+          headers: request.headers,
+          signal: request.signal ?? null,
+        });
+      } catch (cause) {
+        throw networkFailure(request.signal, cause);
+      }
+      const body = response.body;
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        try {
+          for await (const chunk of body) yield new Uint8Array(chunk as Buffer);
+        } catch (cause) {
+          throw networkFailure(request.signal, cause);
+        } finally {
+          body.destroy();
+        }
+      }
+      return { status: response.statusCode, chunks: chunks() };
     },
     async close() {
       const current = pool;

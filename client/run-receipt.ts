@@ -18,6 +18,8 @@ export interface RunReceiptClaims {
   readonly output: string;
   readonly audit: { readonly seq: number; readonly hash: string };
   readonly at: number;
+  /** A test run of a draft (DESIGN §7.1); `workflow.digest` is then the draft's. */
+  readonly test: boolean;
 }
 
 export function verifyRunReceipt(bytes: Uint8Array, key: ReceiptVerifyKey): RunReceiptClaims {
@@ -49,5 +51,6 @@ function claimsOf(p: ReceiptPayload): RunReceiptClaims {
     output: hex(p.output),
     audit: { seq: p.audit.seq, hash: hex(p.audit.hash) },
     at: p.at,
+    test: p.test === true,
   };
 }

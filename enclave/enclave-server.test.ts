@@ -47,6 +47,10 @@ describe('createEnclaveServer', () => {
     ['an attest frame with extra fields', 'attest', { nonce: new Uint8Array(16), x: 1 }],
     ['an invoke frame without the workflow', 'invoke', { request: new Uint8Array(64) }],
     ['an invoke frame whose body is not a map', 'invoke', [1, 2]],
+    ['a read-run frame with extra fields', 'read-run', { runId: 'run_x', request: new Uint8Array(64), workflow: 'echo' }],
+    ['a read-run frame with a text request', 'read-run', { runId: 'run_x', request: 'abc' }],
+    ['a read-run frame to an enclave without launched workflows', 'read-run', { runId: 'run_x', request: new Uint8Array(64) }],
+    ['a run-events frame that does not ask for a stream', 'run-events', { runId: 'run_x', request: new Uint8Array(64) }],
   ])('refuses %s with ERR_ENCLAVE_UNSUPPORTED_FRAME', async (_name, type, body) => {
     await expect(client.request(type, body)).rejects.toMatchObject({ code: 'ERR_ENCLAVE_UNSUPPORTED_FRAME' });
   });

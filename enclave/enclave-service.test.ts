@@ -107,7 +107,8 @@ describe('createEnclaveService invoke', () => {
     const records: AuditRecord[] = [];
     const s = await service(records);
     const response = await call(s, request('fails'), 'fails');
-    expect(response).toEqual({ v: 1, error: { code: 'ERR_INTERNAL', message: 'internal error' } });
+    // The refusal's audit record comes back with it, sealed to the caller: the record in the chain.
+    expect(response).toEqual({ v: 1, error: { code: 'ERR_INTERNAL', message: 'internal error' }, audit: records[0] });
     expect(records[0]).toMatchObject({ status: 'failed', error: 'ERR_INTERNAL', output: null });
   });
 

@@ -20,6 +20,7 @@ import {
   type InvokeRequest,
   type JsonObject,
   type JsonValue,
+  type NodeTraceMessage,
 } from '../protocol/messages.ts';
 import { outputDigest, requestDigest } from '../protocol/run-digests.ts';
 import { encodeUserData } from '../protocol/user-data.ts';
@@ -31,14 +32,21 @@ import {
   MalformedRequestError,
   UnknownKeyError,
   UnknownWorkflowError,
+  UnsupportedFrameError,
   WorkflowMismatchError,
 } from './errors.ts';
 import { TokenError } from '../policies/errors.ts';
 import { signRunReceipt } from './receipts/sign-run-receipt.ts';
 import { createReplayGuard, type ReplayGuard } from './replay-guard.ts';
+import { createRunReads, type RunReads } from './runs/create-run-reads.ts';
+import { createRunRecorder, type RunRecorder } from './runs/create-run-recorder.ts';
+import { createMemoryRunLogStore } from './runs/memory-run-log-store.ts';
+import { recordRun } from './runs/record-run.ts';
 import type { WorkflowRuntime } from './workflows/create-workflow-runtime.ts';
 import type { LaunchOutcome } from './workflows/create-launched-workflows.ts';
 import type { LaunchedWorkflow, WorkflowRegistry } from './workflows/workflow-registry.ts';
+import { openDraft, type OpenedDraft } from './workflows/open-draft.ts';
+import { traceMessages } from './workflows/trace-messages.ts';
 import type { RunResult } from './workflow/types.ts';
 
 export interface EnclaveServiceOptions {
@@ -67,6 +75,11 @@ export interface EnclaveServiceOptions {
    * built-in is looked up there (after a bounded refresh when it is not known yet).
    */
   readonly workflows?: WorkflowRuntime;
+  /**
+   * Where launched-workflow runs are recorded (docs/runs.md): `createRunRecorder` over the sealed
+   * store, telling the host each status change. Default: histories in enclave memory only.
+   */
+  readonly runs?: RunRecorder;
 }
 
 export interface EnclaveService {
@@ -81,6 +94,10 @@ export interface EnclaveService {
    * recorded before is appended to the audit chain. Resolves with the outcomes.
    */
   refreshWorkflows(): Promise<readonly LaunchOutcome[]>;
+  /** `GET /v1/runs/:id`: a sealed read request in, a sealed `ReadRunResponse` out (docs/runs.md). */
+  readRun(routeRunId: string, sealed: Uint8Array): Promise<Uint8Array>;
+  /** `GET /v1/runs/:id/events`: the sealed chunked stream of the run's events. */
+  runEvents(routeRunId: string, sealed: Uint8Array, signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
 export const DEFAULT_REPLAY_WINDOW = Object.freeze({ maxAgeMs: 5 * 60_000, maxSkewMs: 60_000, maxEntries: 1_000_000 });
@@ -170,6 +187,21 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     }
   }
 
+  const recorder: RunRecorder = options.runs ?? createRunRecorder({ store: createMemoryRunLogStore() });
+  // Without launched workflows only the echo probe runs, and echo runs are never recorded.
+  const reads: RunReads | undefined = runtime
+    ? createRunReads({
+        encapsulationKey,
+        replay,
+        tokenVerifier: runtime.tokenVerifier,
+        authorizer: runtime.authorizer,
+        recorder,
+        audit: (body) => audit.append(body),
+        policy: policyHex,
+        now,
+      })
+    : undefined;
+
   async function refreshWorkflows(mode: 'force' | 'when-allowed'): Promise<readonly LaunchOutcome[]> {
     if (!runtime) return [];
     const outcomes = await (mode === 'force' ? runtime.launched.refresh({ force: true }) : runtime.launched.refreshWhenAllowed());
@@ -198,32 +230,50 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     request: InvokeRequest,
     runId: string,
     requestHex: string,
-    launched: NonNullable<ReturnType<WorkflowRuntime['launched']['get']>>,
+    launched: NonNullable<ReturnType<WorkflowRuntime['launched']['get']>> | OpenedDraft,
   ): Promise<Uint8Array> {
-    const test = request.options?.test ?? false;
-    const result = await runtime!.engine.invoke({
-      workflow: launched.document,
-      digest: launched.ref.digest,
-      input: request.input,
-      runId,
-      token: request.token ?? '',
-      test,
-    });
+    // A draft runs only as a test run (the engine skips the launched check for those alone).
+    const test = request.options?.test === true;
+    const result = await recordRun(recorder, { runId, workflow: launched.ref, test }, (observer) =>
+      runtime!.engine.invoke({
+        workflow: launched.document,
+        digest: launched.ref.digest,
+        input: request.input,
+        runId,
+        token: request.token ?? '',
+        test,
+        observer,
+      }),
+    );
     const invokeGate = result.audit.decisions.find((d) => d.action === 'invoke');
     const base = { run: runId, workflow: launched.ref, request: requestHex, test, policies: invokeGate?.policyIds ?? [], details: auditDetails(result) };
     if (result.status !== 'succeeded' || result.output === undefined) {
       const error = result.error ?? new InternalError();
-      await record({ ...base, allow: invokeGate?.decision === 'allow', status: auditStatus(error), error: error.code, output: null });
-      return sealResponse(opened.context, encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message } }));
+      const audited = await record({ ...base, allow: invokeGate?.decision === 'allow', status: auditStatus(error), error: error.code, output: null });
+      return sealResponse(opened.context, refusal(error, audited));
     }
     const output = result.output as JsonObject;
     const outputHex = outputDigest(output);
+    const traces = test && result.traces ? traceMessages(result.traces) : undefined;
     return answerOnceLanded({ ...base, allow: true, status: 'succeeded', error: null, output: outputHex }, (audited) =>
-      sealResponse(opened.context, answer(runId, launched.ref, requestHex, output, outputHex, audited)),
+      sealResponse(opened.context, answer(runId, launched.ref, requestHex, output, outputHex, audited, traces)),
     );
   }
 
-  function answer(runId: string, ref: AuditRecordBody['workflow'] & object, requestHex: string, output: JsonValue, outputHex: string, audited: AuditRecord): Uint8Array {
+  /** An error answer, with the audit record of the refusal (sealed to the caller like any answer). */
+  function refusal(error: CloisterError, audited: AuditRecord): Uint8Array {
+    return encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message }, audit: audited as unknown as JsonObject });
+  }
+
+  function answer(
+    runId: string,
+    ref: AuditRecordBody['workflow'] & object,
+    requestHex: string,
+    output: JsonValue,
+    outputHex: string,
+    audited: AuditRecord,
+    traces?: readonly NodeTraceMessage[],
+  ): Uint8Array {
     const receipt = signRunReceipt(receiptKey, {
       run: runId,
       workflow: ref,
@@ -232,16 +282,17 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       output: outputHex,
       audit: { seq: audited.seq, hash: audited.hash },
       at: audited.at,
+      test: audited.test,
     });
-    return encodeInvokeResponse({ v: 1, ok: { runId, output, receipt, audit: audited as unknown as JsonObject } });
+    return encodeInvokeResponse({ v: 1, ok: { runId, output, receipt, audit: audited as unknown as JsonObject, ...(traces ? { traces } : {}) } });
   }
 
   async function run(opened: OpenedRequest, routeWorkflow: string): Promise<Uint8Array> {
     const requestHex = requestDigest(opened.plaintext);
     const runId = `run_${randomBytes(16).toString('hex')}`;
-    const reject = async (error: CloisterError, workflow: LaunchedWorkflow | undefined, status: AuditStatus = 'rejected') => {
-      await record({ run: runId, workflow: workflow?.ref ?? null, allow: false, status, error: error.code, request: requestHex, output: null });
-      return sealResponse(opened.context, encodeInvokeResponse({ v: 1, error: { code: error.code, message: error.message } }));
+    const reject = async (error: CloisterError, workflow: LaunchedWorkflow | undefined, status: AuditStatus = 'rejected', test = false) => {
+      const audited = await record({ run: runId, workflow: workflow?.ref ?? null, allow: false, status, error: error.code, request: requestHex, output: null, test });
+      return sealResponse(opened.context, refusal(error, audited));
     };
     let request: InvokeRequest;
     try {
@@ -258,6 +309,16 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       throw error;
     }
     if (request.workflow !== routeWorkflow) return reject(new WorkflowMismatchError(), workflow);
+    if (request.options?.draft !== undefined) {
+      if (!runtime) return reject(new UnknownWorkflowError(), undefined, 'rejected', true);
+      let draft: OpenedDraft;
+      try {
+        draft = openDraft(request.options.draft, request.workflow);
+      } catch (error) {
+        return reject(error instanceof CloisterError ? error : new InternalError(), undefined, 'rejected', true);
+      }
+      return runLaunched(opened, request, runId, requestHex, draft);
+    }
     if (!workflow) {
       const launched = await findLaunched(request.workflow);
       if (launched instanceof CloisterError) return reject(launched, undefined);
@@ -294,6 +355,14 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
     },
     auditHead: () => audit.head(),
     refreshWorkflows: () => refreshWorkflows('force'),
+    async readRun(routeRunId, sealed) {
+      if (!reads) throw new UnsupportedFrameError();
+      return reads.read(routeRunId, sealed);
+    },
+    runEvents(routeRunId, sealed, signal) {
+      if (!reads) throw new UnsupportedFrameError();
+      return reads.events(routeRunId, sealed, signal);
+    },
   };
 }
 

@@ -22,7 +22,8 @@ export type EnclaveErrorCode =
   | 'ERR_ENCLAVE_AUDIT_LOG_INVALID'
   | 'ERR_ENCLAVE_COLLECTION_UNAVAILABLE'
   | 'ERR_ENCLAVE_LAUNCHED_SET_INVALID'
-  | 'ERR_ENCLAVE_WORKFLOW_ALTERED';
+  | 'ERR_ENCLAVE_WORKFLOW_ALTERED'
+  | 'ERR_ENCLAVE_DRAFT_MISMATCH';
 
 export class EnclaveError extends CloisterError<EnclaveErrorCode> {
   constructor(code: EnclaveErrorCode, message: string, category: ErrorCategory, status?: number, cause?: unknown) {
@@ -134,5 +135,12 @@ export class LaunchedSetInvalidError extends CloisterError<EnclaveErrorCode> {
 export class WorkflowAlteredError extends EnclaveError {
   constructor() {
     super('ERR_ENCLAVE_WORKFLOW_ALTERED', 'the host launched a workflow document that differs from the digest it names; refused', 'security', 403);
+  }
+}
+
+/** A test run's draft names another workflow than the request (and route) it came in. */
+export class DraftMismatchError extends EnclaveError {
+  constructor() {
+    super('ERR_ENCLAVE_DRAFT_MISMATCH', "the draft workflow's name differs from the workflow the request names", 'validation', 400);
   }
 }

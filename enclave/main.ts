@@ -64,6 +64,8 @@ import { echoWorkflow } from './workflows/echo-workflow.ts';
 import { DEFAULT_LAUNCHED_REFRESH_MS, startLaunchedRefresh } from './workflows/start-launched-refresh.ts';
 import { createWorkflowRegistry } from './workflows/workflow-registry.ts';
 import { stopOnRequest } from '../protocol/stop-on-request.ts';
+import type { RunStatusNotice } from '../protocol/run-status-notice.ts';
+import { createRunRecorder } from './runs/create-run-recorder.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
     registry: createWorkflowRegistry([echoWorkflow]),
     policyDigest: Buffer.from(bundle.digest, 'hex'),
     workflows,
-    ...(state ? { auditLog: state.auditLog } : {}),
+    ...(state ? { auditLog: state.auditLog, runs: createRunRecorder({ store: state.store, notify: (n) => state.reportRunStatus(n) }) } : {}),
   });
   const outcomes = await service.refreshWorkflows();
   log(`launched workflows verified: ${workflows.launched.refs().length} (${outcomes.filter((o) => o.error).length} refused)`);
@@ -191,6 +193,7 @@ async function openState(
       store: SealedStore;
       collections: ReadonlyMap<string, SealedCollection>;
       fetchLaunched(): Promise<unknown>;
+      reportRunStatus(notice: RunStatusNotice): Promise<void>;
       close(): Promise<void>;
     }
   | undefined
@@ -236,6 +239,7 @@ async function openState(
       store: state.store,
       collections: state.collections,
       fetchLaunched: () => hostServices.fetchLaunched(),
+      reportRunStatus: (notice) => hostServices.reportRunStatus(notice),
       close: async () => {
         state.close();
         kms.destroy();

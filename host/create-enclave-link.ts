@@ -46,6 +46,20 @@ export function createEnclaveLink(options: EnclaveLinkOptions): EnclaveLink {
   return {
     attest: (frame, { timeoutMs }) => call('attest', { nonce: frame.nonce }, 'document', timeoutMs),
     invoke: (frame, { timeoutMs }) => call('invoke', { workflow: frame.workflow, request: frame.request }, 'response', timeoutMs),
+    readRun: (frame, { timeoutMs }) => call('read-run', { runId: frame.runId, request: frame.request }, 'response', timeoutMs),
+    async *runEvents(frame, { timeoutMs, signal }) {
+      const stream = client.stream('run-events', { runId: frame.runId, request: frame.request }, { timeoutMs, ...(signal ? { signal } : {}) });
+      try {
+        for await (const piece of stream) {
+          const record = typeof piece === 'object' && piece !== null ? (piece as Record<string, unknown>) : {};
+          if (record.bytes instanceof Uint8Array && Object.keys(record).length === 1) yield { bytes: record.bytes };
+          else if (record.heartbeat === true && Object.keys(record).length === 1) yield { heartbeat: true as const };
+          else throw new EnclaveBadAnswerError();
+        }
+      } catch (error) {
+        throw error instanceof EnclaveBadAnswerError ? error : mapChannelError(error, timeoutMs);
+      }
+    },
     state(): LinkState {
       return client.stats().connected > 0 ? 'connected' : 'disconnected';
     },

@@ -29,6 +29,18 @@ function fakeLink(): FakeLink {
       if (link.fail) throw link.fail;
       return new Uint8Array([...frame.request].reverse());
     },
+    async readRun(frame) {
+      link.calls.push({ type: 'read-run', body: frame });
+      if (link.fail) throw link.fail;
+      return new Uint8Array([...frame.request].reverse());
+    },
+    async *runEvents(frame) {
+      link.calls.push({ type: 'run-events', body: frame });
+      if (link.fail) throw link.fail;
+      yield { bytes: frame.request.subarray(0, 1) };
+      yield { heartbeat: true as const };
+      yield { bytes: frame.request.subarray(1) };
+    },
     state: () => link.linkState,
     connect: async () => {},
     close: async () => {},

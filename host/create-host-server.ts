@@ -31,6 +31,7 @@ import {
   UnsupportedMediaTypeError,
 } from './errors.ts';
 import { createHostMetrics } from './host-metrics.ts';
+import { addRunRoutes } from './runs/run-routes.ts';
 
 export { REQUEST_MEDIA_TYPE, RESPONSE_MEDIA_TYPE };
 export const ATTESTATION_MEDIA_TYPE = 'application/cbor';
@@ -184,6 +185,8 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
     const response = await link.invoke({ workflow: name, request: request.body }, { timeoutMs: enclaveTimeoutMs });
     return reply.type(RESPONSE_MEDIA_TYPE).header('cache-control', 'no-store').send(asBuffer(response));
   });
+
+  addRunRoutes(app, { link, enclaveTimeoutMs });
 
   if (options.controlPlane) {
     const { plane, adminKeys } = options.controlPlane;

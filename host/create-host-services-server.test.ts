@@ -6,6 +6,7 @@ import { createChannelClient, type ChannelClient } from '../protocol/channel/cha
 import type { ChannelServer } from '../protocol/channel/channel-server.ts';
 import { createHostServicesServer } from './create-host-services-server.ts';
 import { createMemoryBlobStore, type MemoryBlobStore } from './store/memory-blob-store.ts';
+import { createRunIndex } from './runs/create-run-index.ts';
 
 let dir: string;
 let store: MemoryBlobStore;
@@ -142,5 +143,32 @@ describe('the credentials service', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('the run-status service', () => {
+  it('records a valid notice in the run index and refuses one that carries more', async () => {
+    const endpoint = `unix:${join(dir, `runs-${Math.random().toString(16).slice(2)}.sock`)}`;
+    const runs = createRunIndex({ path: ':memory:' });
+    const services = createHostServicesServer({ endpoint, store, runs });
+    await services.listen();
+    const caller = createChannelClient({ endpoint, connections: 1 });
+    const runId = `run_${'6a'.repeat(16)}`;
+    try {
+      expect(await caller.request('run-status', { runId, workflow: 'claims-rag', status: 'running', at: 10 })).toEqual({});
+      expect(runs.get(runId)).toMatchObject({ workflow: 'claims-rag', status: 'running', startedAt: 10 });
+      await expect(caller.request('run-status', { runId, workflow: 'claims-rag', status: 'succeeded', at: 11, output: 'x' })).rejects.toMatchObject({
+        code: 'ERR_HOST_BAD_SERVICE_CALL',
+      });
+      expect(runs.get(runId)?.status).toBe('running');
+    } finally {
+      await caller.close();
+      await services.close();
+      runs.close();
+    }
+  });
+
+  it('refuses run notices when it keeps no run index', async () => {
+    await expect(client.request('run-status', { runId: `run_${'6a'.repeat(16)}`, workflow: 'w', status: 'running', at: 1 })).rejects.toMatchObject({ code: 'ERR_HOST_UNKNOWN_SERVICE' });
   });
 });

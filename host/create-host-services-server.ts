@@ -14,6 +14,8 @@
  *   credentials {}                      → {accessKeyId, secretAccessKey, sessionToken?, expiration?}:
  *                                          the AWS credentials the parent holds for the enclave's
  *                                          role (expiration in ms since the epoch); never logged
+ *   run-status  {runId, workflow, status, at}  → {}: a run's status change, the only thing the host
+ *                                          learns of a run (stored in the run index, docs/runs.md)
  *
  * On a Nitro host the enclave cannot listen for the parent; it connects out to the parent's
  * vsock port (`socat VSOCK-LISTEN:PORT,fork UNIX-CONNECT:DATA_DIR/host-services.sock` on the
@@ -25,6 +27,8 @@ import type { BlobStore } from '../protocol/blob-store/blob-store.ts';
 import type { LaunchedWorkflowEntry } from '../protocol/workflows/control-api.ts';
 import { serveBlobStoreCall } from '../protocol/blob-store/blob-store-calls.ts';
 import { isPlainRecord } from '../protocol/cbor.ts';
+import { parseRunStatusNotice } from '../protocol/run-status-notice.ts';
+import type { RunIndex } from './runs/create-run-index.ts';
 import { createChannelServer, type ChannelServer } from '../protocol/channel/channel-server.ts';
 import type { EnclaveCredentialSource } from './credentials/create-enclave-credential-source.ts';
 import { BadServiceCallError, CollectionFileNotFoundError, CredentialsNotOfferedError, CredentialsUnavailableError, UnknownServiceError } from './errors.ts';
@@ -40,6 +44,8 @@ export interface HostServicesServerOptions {
   /** Where the AWS credentials pushed to the enclave come from; none: the `credentials` service refuses. */
   readonly credentials?: EnclaveCredentialSource;
   readonly maxFrameSize?: number;
+  /** Where run status changes go (`createRunIndex`); none: they are refused as an unknown service. */
+  readonly runs?: Pick<RunIndex, 'record'>;
 }
 
 const collectionPattern = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -90,6 +96,17 @@ export function createHostServicesServer(options: HostServicesServerOptions): Ch
           return { workflows: options.launched ? await options.launched() : [] };
         case 'credentials':
           return pushCredentials(body);
+        case 'run-status': {
+          if (!options.runs) throw new UnknownServiceError();
+          let notice;
+          try {
+            notice = parseRunStatusNotice(body);
+          } catch {
+            throw new BadServiceCallError();
+          }
+          options.runs.record(notice);
+          return {};
+        }
         default:
           throw new UnknownServiceError();
       }

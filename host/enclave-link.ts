@@ -5,7 +5,7 @@
  * disconnected (the connection died with the request in flight), timeout, a bad answer, or the
  * enclave's own typed rejection.
  */
-export type EnclaveFrameType = 'attest' | 'invoke';
+export type EnclaveFrameType = 'attest' | 'invoke' | 'read-run' | 'run-events';
 
 export interface AttestFrame {
   readonly nonce: Uint8Array;
@@ -18,11 +18,24 @@ export interface InvokeFrame {
   readonly request: Uint8Array;
 }
 
+export interface RunReadFrame {
+  /** The run id in the URL; the enclave checks it against the sealed request. */
+  readonly runId: string;
+  /** The sealed read request, as the client sent it. */
+  readonly request: Uint8Array;
+}
+
+/** One piece of a sealed event stream, or a sign of life while the run waits. */
+export type RunEventsPiece = { readonly bytes: Uint8Array } | { readonly heartbeat: true };
+
 export type LinkState = 'connected' | 'connecting' | 'disconnected';
 
 export interface EnclaveLink {
   attest(frame: AttestFrame, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
   invoke(frame: InvokeFrame, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
+  readRun(frame: RunReadFrame, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
+  /** The enclave's sealed stream; `timeoutMs` bounds the wait for each piece. */
+  runEvents(frame: RunReadFrame, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): AsyncIterable<RunEventsPiece>;
   state(): LinkState;
   /** Opens the connection now; rejects with ERR_HOST_ENCLAVE_UNAVAILABLE (requests retry on their own). */
   connect(): Promise<void>;

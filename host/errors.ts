@@ -23,7 +23,9 @@ export type HostErrorCode =
   | 'ERR_HOST_BAD_SERVICE_CALL'
   | 'ERR_HOST_COLLECTION_FILE_NOT_FOUND'
   | 'ERR_HOST_CREDENTIALS_NOT_OFFERED'
-  | 'ERR_HOST_CREDENTIALS_UNAVAILABLE';
+  | 'ERR_HOST_CREDENTIALS_UNAVAILABLE'
+  | 'ERR_HOST_INVALID_RUN_ID'
+  | 'ERR_HOST_INVALID_READ_REQUEST';
 
 export class HostError extends CloisterError<HostErrorCode> {
   constructor(code: HostErrorCode, message: string, category: ErrorCategory, status: number, cause?: unknown) {
@@ -170,5 +172,17 @@ export class CredentialsNotOfferedError extends HostError {
 export class CredentialsUnavailableError extends HostError {
   constructor() {
     super('ERR_HOST_CREDENTIALS_UNAVAILABLE', 'the host\'s credential source has no valid credentials right now', 'transient', 503);
+  }
+}
+
+export class InvalidRunIdError extends HostError {
+  constructor() {
+    super('ERR_HOST_INVALID_RUN_ID', 'the run id must be run_ followed by 32 lowercase hex digits', 'validation', 400);
+  }
+}
+
+export class InvalidReadRequestError extends HostError {
+  constructor({ header, limit }: { header: string; limit: number }) {
+    super('ERR_HOST_INVALID_READ_REQUEST', `a run read needs its sealed request in the ${header} header (base64url, at most ${limit} bytes)`, 'validation', 400);
   }
 }

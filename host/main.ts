@@ -13,7 +13,9 @@
  *
  * With `--services`, the host also serves the enclave's calls out (host/create-host-services-server.ts)
  * on that endpoint: sealed state in SQLite at `DIR/host/state.sqlite`, sealed collections from
- * `DIR/host/collections/NAME/`. Everything there is sealed; the host cannot read it.
+ * `DIR/host/collections/NAME/`. Everything there is sealed; the host cannot read it. Runs'
+ * ids, workflow names, statuses and times (all the enclave tells it of a run) go to
+ * `DIR/host/runs.sqlite` (docs/runs.md).
  * `--enclave-credentials env | file:PATH` (or `CLOISTER_ENCLAVE_CREDENTIALS`) is where the AWS
  * credentials it pushes to the enclave come from (host/credentials/); they are never logged.
  *
@@ -36,6 +38,7 @@ import { createHostServicesServer } from './create-host-services-server.ts';
 import { createEnclaveCredentialSource } from './credentials/create-enclave-credential-source.ts';
 import { createEgressProxy, type EgressProxy } from './egress/index.ts';
 import { createSqliteBlobStore } from './store/sqlite-blob-store.ts';
+import { createRunIndex } from './runs/create-run-index.ts';
 import { HostConfigError } from './errors.ts';
 import { stopOnRequest } from '../protocol/stop-on-request.ts';
 
@@ -90,18 +93,22 @@ async function main(): Promise<void> {
     const hostDir = join(values['data-dir'], 'host');
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
     const store = createSqliteBlobStore({ path: join(hostDir, 'state.sqlite'), synchronous: storeSync });
+    // Status and timing of runs, as the enclave tells them: nothing else about a run reaches the host.
+    const runs = createRunIndex({ path: join(hostDir, 'runs.sqlite'), registry });
     const server = createHostServicesServer({
       endpoint: values.services,
       store,
       collectionsDir: join(hostDir, 'collections'),
       ...(credentials ? { credentials } : {}),
       ...(control ? { launched: () => control.plane.launched() } : {}),
+      runs,
     });
     await server.listen();
     services = {
       close: async () => {
         await server.close();
         await store.close();
+        runs.close();
       },
     };
   }

@@ -31,7 +31,13 @@ describe('rewriteManifestKeys', () => {
     const text = rewriteManifestKeys(manifest, { integrations: { 'dev-model': 'http://127.0.0.1:53211/v1' } });
     const bundle = load(text);
     expect(bundle.manifest.integrations[0]!.baseUrl).toBe('http://127.0.0.1:53211/v1');
-    expect(bundle.egress).toEqual([{ host: '127.0.0.1', port: 53211 }]);
+    // dev-model-internal still names the old endpoint: it stays allowed until that moves too.
+    expect(bundle.egress).toEqual([
+      { host: '127.0.0.1', port: 4010 },
+      { host: '127.0.0.1', port: 53211 },
+    ]);
+    const both = load(rewriteManifestKeys(manifest, { integrations: { 'dev-model': 'http://127.0.0.1:53211/v1', 'dev-model-internal': 'http://127.0.0.1:53211/v1' } }));
+    expect(both.egress).toEqual([{ host: '127.0.0.1', port: 53211 }]);
   });
 
   it('refuses an issuer or integration the manifest does not have', () => {

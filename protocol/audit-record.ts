@@ -7,8 +7,9 @@
  * field, so any JCS implementation can recompute it. Records never hold payload content:
  * only digests, names, codes, counts and times.
  *
- * Two kinds share the chain: `run` (an invocation, allowed or refused) and `launch` (the enclave
- * verified, or refused, a workflow the host's control plane launched). A workflow run adds
+ * Three kinds share the chain: `run` (an invocation, allowed or refused), `launch` (the enclave
+ * verified, or refused, a workflow the host's control plane launched) and `read` (a caller read a
+ * run's history, or was refused). A workflow run adds
  * `details`: every gate decision with the policy ids that determined it, redaction counts by
  * entity type, the documents retrieved (ids and content hashes), the models called and their
  * tokens. Records without `details` (the echo probe) hash exactly as before.
@@ -35,7 +36,7 @@ export interface AuditDecision {
   readonly policies: readonly string[];
 }
 
-export type AuditKind = 'run' | 'launch';
+export type AuditKind = 'run' | 'launch' | 'read';
 
 /** One gate decision of a run or launch (DESIGN §7.3): Cedar's, or an engine-enforced limit. */
 export interface AuditGateDecision {

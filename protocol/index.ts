@@ -82,6 +82,21 @@ export {
   newRequestId,
 } from './messages.ts';
 export type { InvokeError, InvokeRequest, InvokeRequestOptions, InvokeResponse, InvokeResult, JsonObject, JsonValue } from './messages.ts';
+export {
+  RUN_ID_PATTERN,
+  RUN_STATUSES,
+  TERMINAL_EVENT_TYPES,
+  TERMINAL_RUN_STATUSES,
+  decodeReadRunRequest,
+  decodeReadRunResponse,
+  decodeRunEventChunk,
+  encodeReadRunRequest,
+  encodeReadRunResponse,
+  encodeRunEventChunk,
+} from './run-messages.ts';
+export type { ReadRunRequest, ReadRunResponse, RunEventChunk, RunEventView, RunReadError, RunStatus, RunView } from './run-messages.ts';
+export { parseRunStatusNotice } from './run-status-notice.ts';
+export type { RunStatusNotice } from './run-status-notice.ts';
 export { USER_DATA_MAX_BYTES, USER_DATA_VERSION, decodeUserData, encodeUserData } from './user-data.ts';
 export type { UserData, UserDataInput } from './user-data.ts';
 export { COSE_ALG_EDDSA, COSE_ALG_ES256, decodeCoseKey, encodeCoseKey } from './cose-key.ts';

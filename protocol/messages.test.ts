@@ -10,6 +10,7 @@ import {
   newRequestId,
   type InvokeRequest,
   type InvokeResponse,
+  type InvokeResult,
 } from './messages.ts';
 
 const request: InvokeRequest = {
@@ -109,6 +110,20 @@ describe('invoke request', () => {
     expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, options: { stream: 1 } })))[0]).toMatch(/^options.stream:/);
   });
 
+  it('round-trips a test request carrying its draft workflow document', () => {
+    const draft = { ...request, options: { test: true, draft: { name: 'echo', version: '0.1.0', nodes: [{ id: 'n', kind: 'redact', config: {} }] } } };
+    expect(decodeInvokeRequest(encodeInvokeRequest(draft))).toEqual(draft);
+  });
+
+  it('rejects a draft without test mode, and a draft that is not a JSON map', () => {
+    expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, options: { draft: { name: 'echo' } } })))).toEqual([
+      'options.draft: is allowed only with options.test = true',
+    ]);
+    expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, options: { test: false, draft: { name: 'echo' } } })))[0]).toMatch(/^options.draft:/);
+    expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, options: { test: true, draft: ['echo'] } })))[0]).toMatch(/^options.draft:/);
+    expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, options: { test: true, draft: { b: new Uint8Array(1) } } })))[0]).toMatch(/^options.draft.b:/);
+  });
+
   it('rejects input that is not JSON-compatible', () => {
     expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, input: { b: new Uint8Array(1) } })))[0]).toMatch(/^input.b:/);
     expect(issuesOf(() => decodeInvokeRequest(encode({ ...request, input: new Map([[1, 2]]) })))[0]).toMatch(/^input:/);
@@ -171,6 +186,24 @@ describe('invoke response', () => {
     expect(issuesOf(() => decodeInvokeResponse(bad({ receipt: 'text' })))[0]).toMatch(/^ok.receipt:/);
     expect(issuesOf(() => decodeInvokeResponse(bad({ receipt: new Uint8Array(8193) })))[0]).toMatch(/^ok.receipt:/);
     expect(issuesOf(() => decodeInvokeResponse(bad({ audit: [1] })))[0]).toMatch(/^ok.audit:/);
+  });
+
+  it('round-trips a test result with traces, and an error with the audit record of the refusal', () => {
+    const traced: InvokeResponse = { v: 1, ok: { ...(ok as { ok: InvokeResult }).ok, traces: [{ node: 'redact', kind: 'redact', output: { text: '<PERSON_1>' } }] } };
+    expect(decodeInvokeResponse(encodeInvokeResponse(traced))).toEqual(traced);
+    const refused: InvokeResponse = { v: 1, error: { code: 'ERR_POLICY_DENIED', message: 'denied' }, audit: { seq: 7, hash: 'cd'.repeat(32) } };
+    expect(decodeInvokeResponse(encodeInvokeResponse(refused))).toEqual(refused);
+  });
+
+  it('rejects malformed traces, and an audit on an error that is not a map', () => {
+    const bad = (traces: unknown) => encode({ v: 1, ok: { ...(ok as { ok: object }).ok, traces } });
+    expect(issuesOf(() => decodeInvokeResponse(bad({ node: 'x' })))[0]).toMatch(/^ok.traces:/);
+    expect(issuesOf(() => decodeInvokeResponse(bad([{ node: 'x', kind: 'redact' }])))[0]).toMatch(/^ok.traces\[0\].output:/);
+    expect(issuesOf(() => decodeInvokeResponse(bad([{ node: 1, kind: 'redact', output: null }])))[0]).toMatch(/^ok.traces\[0\].node:/);
+    expect(issuesOf(() => decodeInvokeResponse(bad([{ node: 'x', kind: 'redact', output: new Uint8Array(1) }])))[0]).toMatch(/^ok.traces\[0\].output:/);
+    const many = Array.from({ length: 257 }, () => ({ node: 'x', kind: 'redact', output: null }));
+    expect(issuesOf(() => decodeInvokeResponse(bad(many)))[0]).toMatch(/^ok.traces:/);
+    expect(issuesOf(() => decodeInvokeResponse(encode({ v: 1, error: { code: 'ERR_X', message: '' }, audit: 'x' })))[0]).toMatch(/^audit:/);
   });
 
   it('rejects an error code outside the ERR_ namespace', () => {

@@ -4,6 +4,10 @@
  *   request  {v: 1, workflow, input, requestId, token?, options?, at}
  *   response {v: 1, ok: {runId, output, receipt, audit}} | {v: 1, error: {code, message}}
  *
+ * A test run (DESIGN §7.1) carries the draft itself in `options.draft` (with `options.test`), so
+ * the host cannot substitute another document; its answer adds `traces`, each node's output,
+ * sealed to the caller like the output. An error answer may carry the audit record of the refusal.
+ *
  * Decoding is strict: one CBOR item, no trailing bytes, no duplicate keys, no unknown fields,
  * exact types and bounded sizes, and an unknown version is its own error so a newer client
  * gets a clear answer from an older enclave. Encoding validates too, so a bad message fails at
@@ -24,6 +28,11 @@ export interface InvokeRequestOptions {
   readonly stream?: boolean;
   /** Test mode (DESIGN §7.1): runs a draft for its author only. */
   readonly test?: boolean;
+  /**
+   * Test mode only: the draft workflow document to run (JSON form). The enclave validates it and
+   * computes its digest itself; `workflow` must be its name.
+   */
+  readonly draft?: JsonObject;
   /** Admission idempotency key (DESIGN §7.4). */
   readonly idempotencyKey?: string;
 }
@@ -47,6 +56,14 @@ export interface InvokeResult {
   /** The COSE_Sign1 receipt (DESIGN §5.3). */
   readonly receipt: Uint8Array;
   readonly audit: JsonObject;
+  /** Test runs only: each completed node's output, in order (content: it stays with the caller). */
+  readonly traces?: readonly NodeTraceMessage[];
+}
+
+export interface NodeTraceMessage {
+  readonly node: string;
+  readonly kind: string;
+  readonly output: JsonValue;
 }
 
 export interface InvokeError {
@@ -56,7 +73,7 @@ export interface InvokeError {
 
 export type InvokeResponse =
   | { readonly v: typeof MESSAGE_VERSION; readonly ok: InvokeResult }
-  | { readonly v: typeof MESSAGE_VERSION; readonly error: InvokeError };
+  | { readonly v: typeof MESSAGE_VERSION; readonly error: InvokeError; readonly audit?: JsonObject };
 
 export const LIMITS = Object.freeze({
   workflowName: 128,
@@ -65,6 +82,8 @@ export const LIMITS = Object.freeze({
   runId: 128,
   receipt: 8 * 1024,
   errorMessage: 1024,
+  traces: 256,
+  nodeId: 128,
 });
 
 const REQUEST_ID = /^req_[0-9a-f]{32}$/;
@@ -97,7 +116,8 @@ export function decodeInvokeResponse(bytes: Uint8Array): InvokeResponse {
   return value as InvokeResponse;
 }
 
-function decodeMessage(what: string, bytes: Uint8Array): unknown {
+/** One CBOR item, strictly decoded; a map naming another version is its own error. */
+export function decodeMessage(what: string, bytes: Uint8Array): unknown {
   let value: unknown;
   try {
     value = decodeCbor(bytes);
@@ -122,10 +142,15 @@ function validateRequest(value: unknown): Issues {
   if (has('at')) issues.uint(r.at, 'at');
   if (Object.hasOwn(r, 'token')) issues.string(r.token, 'token', { max: LIMITS.token });
   if (Object.hasOwn(r, 'options')) {
-    const o = issues.record(r.options, 'options', [], ['stream', 'test', 'idempotencyKey']);
+    const o = issues.record(r.options, 'options', [], ['stream', 'test', 'draft', 'idempotencyKey']);
     if (o) {
       if (Object.hasOwn(o, 'stream')) issues.boolean(o.stream, 'options.stream');
       if (Object.hasOwn(o, 'test')) issues.boolean(o.test, 'options.test');
+      if (Object.hasOwn(o, 'draft')) {
+        if (!isPlainRecord(o.draft)) issues.add('options.draft', 'must be a map with text keys');
+        else issues.json(o.draft, 'options.draft');
+        if (o.test !== true) issues.add('options.draft', 'is allowed only with options.test = true');
+      }
       if (Object.hasOwn(o, 'idempotencyKey')) issues.string(o.idempotencyKey, 'options.idempotencyKey', { max: LIMITS.idempotencyKey });
     }
   }
@@ -139,12 +164,17 @@ function validateResponse(value: unknown): Issues {
     return issues;
   }
   const isOk = Object.hasOwn(value, 'ok');
-  const r = issues.record(value, '', ['v', isOk ? 'ok' : 'error']);
+  const r = issues.record(value, '', ['v', isOk ? 'ok' : 'error'], isOk ? [] : ['audit']);
   if (!r) return issues;
+  if (!isOk && Object.hasOwn(r, 'audit')) {
+    if (isPlainRecord(r.audit)) issues.json(r.audit, 'audit');
+    else issues.add('audit', 'must be a map with text keys');
+  }
   if (Object.hasOwn(r, 'v') && r.v !== MESSAGE_VERSION) issues.add('v', 'must be 1');
   if (isOk) {
-    const ok = issues.record(r.ok, 'ok', ['runId', 'output', 'receipt', 'audit']);
+    const ok = issues.record(r.ok, 'ok', ['runId', 'output', 'receipt', 'audit'], ['traces']);
     if (ok) {
+      if (Object.hasOwn(ok, 'traces')) validateTraces(issues, ok.traces);
       if (Object.hasOwn(ok, 'runId')) issues.string(ok.runId, 'ok.runId', { max: LIMITS.runId });
       if (Object.hasOwn(ok, 'output')) issues.json(ok.output, 'ok.output');
       if (Object.hasOwn(ok, 'receipt')) issues.bytes(ok.receipt, 'ok.receipt', { min: 1, max: LIMITS.receipt });
@@ -163,7 +193,23 @@ function validateResponse(value: unknown): Issues {
   return issues;
 }
 
-function throwIf(what: string, issues: Issues): void {
+function validateTraces(issues: Issues, value: unknown): void {
+  if (!Array.isArray(value)) {
+    issues.add('ok.traces', 'must be an array');
+    return;
+  }
+  if (value.length > LIMITS.traces) issues.add('ok.traces', `must have at most ${LIMITS.traces} entries`);
+  value.slice(0, LIMITS.traces).forEach((trace: unknown, i) => {
+    const path = `ok.traces[${i}]`;
+    const t = issues.record(trace, path, ['node', 'kind', 'output']);
+    if (!t) return;
+    if (Object.hasOwn(t, 'node')) issues.string(t.node, `${path}.node`, { max: LIMITS.nodeId });
+    if (Object.hasOwn(t, 'kind')) issues.string(t.kind, `${path}.kind`, { max: 32 });
+    if (Object.hasOwn(t, 'output')) issues.json(t.output, `${path}.output`);
+  });
+}
+
+export function throwIf(what: string, issues: Issues): void {
   if (!issues.empty) throw new MessageInvalidError({ what, issues: issues.list });
 }
 

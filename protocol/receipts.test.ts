@@ -105,6 +105,31 @@ describe('receipts', () => {
     expect(codeOf(() => verifyReceipt(receipt, es.publicKey, { workflow: { name: 'other' } }))).toBe('ERR_RECEIPT_MISMATCH');
   });
 
+  it('marks a test run with test: true, and checks it when the verifier expects one or the other', () => {
+    const tested: ReceiptPayload = { ...payload, test: true };
+    const receipt = signReceipt(es.privateKey, tested);
+    expect(verifyReceipt(receipt, es.publicKey, { test: true })).toEqual(tested);
+    expect(codeOf(() => verifyReceipt(receipt, es.publicKey, { test: false }))).toBe('ERR_RECEIPT_MISMATCH');
+    expect(codeOf(() => verifyReceipt(signReceipt(es.privateKey, payload), es.publicKey, { test: true }))).toBe('ERR_RECEIPT_MISMATCH');
+    expect(verifyReceipt(signReceipt(es.privateKey, payload), es.publicKey, { test: false })).toEqual(payload);
+  });
+
+  it('encodes a receipt that is not a test run without the field, as before it existed', () => {
+    const fields = Object.keys(decode(decodeReceiptPayloadBytes(signReceipt(es.privateKey, payload))) as object);
+    expect(fields).toEqual(['v', 'run', 'workflow', 'policy', 'request', 'output', 'audit', 'at']);
+  });
+
+  it('rejects a test flag other than true, and a test receipt whose flag was stripped after signing', () => {
+    const base = decode(decodeReceiptPayloadBytes(signReceipt(es.privateKey, payload))) as Record<string, unknown>;
+    expect(codeOf(() => verifyReceipt(forge({ payload: { ...base, test: false } }), es.publicKey))).toBe('ERR_RECEIPT_PAYLOAD_INVALID');
+    expect(codeOf(() => verifyReceipt(forge({ payload: { ...base, test: 1 } }), es.publicKey))).toBe('ERR_RECEIPT_PAYLOAD_INVALID');
+    const tested = signReceipt(es.privateKey, { ...payload, test: true });
+    const parts = (decode(tested) as Tag).contents as Uint8Array[];
+    const { test: _test, ...stripped } = decode(parts[2]!) as Record<string, unknown>;
+    const altered = encode(new Tag(18, [parts[0], parts[1], encode(stripped), parts[3]]));
+    expect(codeOf(() => verifyReceipt(altered, es.publicKey))).toBe('ERR_RECEIPT_SIGNATURE_INVALID');
+  });
+
   it('rejects a receipt with any single byte flipped', () => {
     const receipt = signReceipt(es.privateKey, payload);
     for (let i = 0; i < receipt.byteLength; i++) {

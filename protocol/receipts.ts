@@ -2,7 +2,10 @@
  * Receipts (DESIGN §5.3): a COSE_Sign1 (RFC 9052 §4.2), tag 18, signed by the receipt key that
  * the attestation's `user_data` carries, over the payload
  *
- *   {v: 1, run, workflow: {name, version, digest}, policy, request, output, audit: {seq, hash}, at}
+ *   {v: 1, run, workflow: {name, version, digest}, policy, request, output, audit: {seq, hash}, at, test?}
+ *
+ * `test: true` marks a test run of a draft (DESIGN §7.1; `workflow.digest` is then the draft's);
+ * it is absent otherwise, so receipts made before the field existed verify unchanged.
  *
  * with `request` = SHA-256 of the inner request plaintext exactly as it was sealed, and `output` =
  * SHA-256 of the RFC 8785 (JCS) form of the output, so anyone holding the JSON output can
@@ -50,6 +53,8 @@ export interface ReceiptPayload {
   readonly audit: { readonly seq: number; readonly hash: Uint8Array };
   /** Milliseconds since the epoch when the receipt was made. */
   readonly at: number;
+  /** Present (and `true`) only for a test run. */
+  readonly test?: true;
 }
 
 /** What a verifier may insist on beyond the signature; each mismatch is ERR_RECEIPT_MISMATCH. */
@@ -61,6 +66,8 @@ export interface ReceiptExpectations {
   readonly run?: string;
   readonly policy?: Uint8Array;
   readonly workflow?: { readonly name?: string; readonly version?: string; readonly digest?: Uint8Array };
+  /** Whether the receipt must (true) or must not (false) be a test run's. */
+  readonly test?: boolean;
 }
 
 export function requestDigest(requestPlaintext: Uint8Array): Uint8Array {
@@ -91,6 +98,7 @@ export function signReceipt(privateKey: KeyObject, payload: ReceiptPayload): Uin
     output: payload.output,
     audit: { seq: payload.audit.seq, hash: payload.audit.hash },
     at: payload.at,
+    ...(payload.test === true ? { test: true } : {}),
   });
   const toBeSigned = sigStructure(protectedBytes, payloadBytes);
   const signature =
@@ -191,7 +199,7 @@ function parsePayload(payloadBytes: Uint8Array): ReceiptPayload {
 
 function validatePayload(value: unknown): Issues {
   const issues = new Issues();
-  const p = issues.record(value, '', ['v', 'run', 'workflow', 'policy', 'request', 'output', 'audit', 'at']);
+  const p = issues.record(value, '', ['v', 'run', 'workflow', 'policy', 'request', 'output', 'audit', 'at'], ['test']);
   if (!p) return issues;
   const has = (k: string) => Object.hasOwn(p, k);
   if (has('v') && p.v !== RECEIPT_VERSION) issues.add('v', 'must be 1');
@@ -213,6 +221,8 @@ function validatePayload(value: unknown): Issues {
     }
   }
   if (has('at')) issues.uint(p.at, 'at');
+  // Only `true`: a `false` would give one claim two encodings.
+  if (has('test') && p.test !== true) issues.add('test', 'must be true when present');
   return issues;
 }
 
@@ -225,6 +235,7 @@ function checkExpectations(payload: ReceiptPayload, expect: ReceiptExpectations)
   if (w?.name !== undefined && payload.workflow.name !== w.name) throw new ReceiptMismatchError({ field: 'workflow.name' });
   if (w?.version !== undefined && payload.workflow.version !== w.version) throw new ReceiptMismatchError({ field: 'workflow.version' });
   if (w?.digest !== undefined && !bytesEqual(payload.workflow.digest, w.digest)) throw new ReceiptMismatchError({ field: 'workflow.digest' });
+  if (expect.test !== undefined && (payload.test === true) !== expect.test) throw new ReceiptMismatchError({ field: 'test' });
 }
 
 function sigStructure(protectedBytes: Uint8Array, payloadBytes: Uint8Array): Uint8Array {

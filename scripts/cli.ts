@@ -149,10 +149,27 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'run a workflow through the confidential channel and verify its receipt',
     load: () => import('../client/cli/invoke.ts'),
   },
+  // test mode (client/cli/workflow-test.ts): a draft through the confidential channel
+  'workflow test': {
+    usage: 'cloister workflow test --url URL [--trust FILE] [--token T] [--api-key K] [--json] FILE INPUT_JSON',
+    summary: 'test-run a draft workflow document (JSON or YAML) in the enclave, for its author only, on test collections; prints per-node traces',
+    load: () => import('../client/cli/workflow-test.ts'),
+  },
   'receipt verify': {
     usage: 'cloister receipt verify FILE [--trust FILE] [--json]',
     summary: 'check evidence {attestation, receipt, request, output} offline at the receipt time',
     load: () => import('../client/cli/receipt-verify.ts'),
+  },
+  // runs: reading a run's status, events and output, sealed (enclave/runs, host/runs, client/cli/run-*.ts; token from --token or CLOISTER_TOKEN)
+  'run show': {
+    usage: 'cloister run show --url URL [--trust FILE] [--token T] [--api-key K] [--json] RUN_ID',
+    summary: "print a run's status, times, events and output, as the enclave answers the run's owner (or an auditor)",
+    load: () => import('../client/cli/run-show.ts'),
+  },
+  'run events': {
+    usage: 'cloister run events --url URL [--trust FILE] [--token T] [--api-key K] [--json] RUN_ID',
+    summary: "print a run's events as they happen (live while it runs), verifying the sealed stream's order and end",
+    load: () => import('../client/cli/run-events.ts'),
   },
   // redaction
   redact: {

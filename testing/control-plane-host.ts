@@ -34,6 +34,8 @@ export interface ControlPlaneHost {
 const stubLink: EnclaveLink = {
   attest: async () => new Uint8Array(),
   invoke: async () => new Uint8Array(),
+  readRun: async () => new Uint8Array(),
+  runEvents: async function* () {},
   state: () => 'connected',
   connect: async () => {},
   close: async () => {},

@@ -3,15 +3,16 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../scripts/cli.ts';
-import { createTestWorld, type TestHost, type TestWorld } from '../../testing/in-process-stack.ts';
+import { createTestWorld, type TestEnclave, type TestHost, type TestWorld } from '../../testing/in-process-stack.ts';
 
 let world: TestWorld;
+let enclave: TestEnclave;
 let host: TestHost;
 let trustFile: string;
 
 beforeAll(async () => {
   world = await createTestWorld();
-  const enclave = await world.startEnclave();
+  enclave = await world.startEnclave();
   host = await world.startHost(enclave.endpoint);
   trustFile = join(world.dir, 'trust.json');
   writeFileSync(trustFile, JSON.stringify(world.trust));
@@ -87,10 +88,43 @@ describe('cloister invoke and cloister receipt verify', () => {
   it('exits 1 with the enclave code for an unknown workflow', async () => {
     const { code, stdout } = await cli(['invoke', '--url', host.url, '--trust', trustFile, '--json', 'nope', '{}']);
     expect(code).toBe(1);
-    expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'ERR_CLIENT_ENCLAVE_REJECTED', remote: { code: 'ERR_ENCLAVE_UNKNOWN_WORKFLOW' } } });
+    expect(JSON.parse(stdout)).toMatchObject({
+      error: { code: 'ERR_CLIENT_ENCLAVE_REJECTED', remote: { code: 'ERR_ENCLAVE_UNKNOWN_WORKFLOW' }, audit: { status: 'rejected', error: 'ERR_ENCLAVE_UNKNOWN_WORKFLOW', test: false } },
+    });
   });
 
   it('exits 2 when INPUT_JSON is not JSON', async () => {
     expect((await cli(['invoke', '--url', host.url, '--trust', trustFile, 'echo', '{nope'])).code).toBe(2);
+  });
+});
+
+describe('cloister workflow test', () => {
+  const draftFile = () => {
+    const file = join(world.dir, 'draft.yaml');
+    const demo = readFileSync(new URL('../../protocol/workflows/demo/claims-rag.yaml', import.meta.url), 'utf8');
+    writeFileSync(file, demo.replace('collection: claims', 'collection: claims-test'));
+    return file;
+  };
+
+  it('sends the draft as a test run; an enclave without a workflow runtime refuses it, audited as a test run', async () => {
+    const { code, stdout } = await cli(['workflow', 'test', '--url', host.url, '--trust', trustFile, '--json', draftFile(), '{"question": "What happened?"}']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ error: { remote: { code: 'ERR_ENCLAVE_UNKNOWN_WORKFLOW' }, audit: { test: true, status: 'rejected' } } });
+  });
+
+  it('exits 1 for a draft that is not a valid workflow, before sending anything', async () => {
+    const file = join(world.dir, 'broken.json');
+    writeFileSync(file, JSON.stringify({ name: 'claims-rag', version: 'one' }));
+    const records = enclave.records.length;
+    const { code, stdout } = await cli(['workflow', 'test', '--url', host.url, '--trust', trustFile, '--json', file, '{}']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'ERR_WORKFLOW_INVALID' } });
+    expect(enclave.records.length).toBe(records);
+  });
+
+  it('exits 2 without --url, for an unreadable file, and when INPUT_JSON is not JSON', async () => {
+    expect((await cli(['workflow', 'test', draftFile(), '{}'])).code).toBe(2);
+    expect((await cli(['workflow', 'test', '--url', host.url, join(world.dir, 'missing.yaml'), '{}'])).code).toBe(2);
+    expect((await cli(['workflow', 'test', '--url', host.url, draftFile(), '{nope'])).code).toBe(2);
   });
 });

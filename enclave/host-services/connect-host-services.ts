@@ -15,6 +15,7 @@ import { createChannelClient, type ChannelClient } from '../../protocol/channel/
 import { isPlainRecord } from '../../protocol/cbor.ts';
 import { CloisterError } from '../../protocol/cloister-error.ts';
 import { ChannelRemoteError } from '../../protocol/errors.ts';
+import { parseRunStatusNotice, type RunStatusNotice } from '../../protocol/run-status-notice.ts';
 import { CollectionUnavailableError, HostServicesUnavailableError } from '../errors.ts';
 
 export interface HostServicesOptions {
@@ -36,6 +37,8 @@ export interface HostServices {
   fetchLaunched(): Promise<unknown>;
   /** The AWS credentials the parent pushes for the enclave's role (untrusted answer: `createHostCredentialsProvider` checks it). */
   credentials(): Promise<unknown>;
+  /** Tells the host a run's status change: id, workflow name, status, time; nothing else (docs/runs.md). */
+  reportRunStatus(notice: RunStatusNotice): Promise<void>;
   /** Opens a connection now (boot fails early when the host is not there). */
   connect(): Promise<void>;
   close(): Promise<void>;
@@ -87,6 +90,13 @@ export function connectHostServices(options: HostServicesOptions): HostServices 
     readCollectionFile,
     fetchLaunched,
     credentials: () => client.request('credentials', {}, { timeoutMs }),
+    async reportRunStatus(notice) {
+      try {
+        await client.request('run-status', parseRunStatusNotice(notice), { timeoutMs });
+      } catch (error) {
+        throw new HostServicesUnavailableError({ cause: error });
+      }
+    },
     connect: () => client.connect().catch((cause: unknown) => Promise.reject(new HostServicesUnavailableError({ cause }))),
     close: () => client.close(),
   };

@@ -16,6 +16,8 @@ export interface RunReceiptInput {
   readonly output: string;
   readonly audit: { readonly seq: number; readonly hash: string };
   readonly at: number;
+  /** A test run (DESIGN §7.1): the receipt says so. */
+  readonly test?: boolean;
 }
 
 const bytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
@@ -30,5 +32,6 @@ export function signRunReceipt(key: KeyObject, input: RunReceiptInput): Uint8Arr
     output: bytes(input.output),
     audit: { seq: input.audit.seq, hash: bytes(input.audit.hash) },
     at: input.at,
+    ...(input.test === true ? { test: true as const } : {}),
   });
 }

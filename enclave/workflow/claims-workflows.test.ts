@@ -217,6 +217,23 @@ describe('claims-rag', () => {
     expect((await run(engine, claimsRag, analyst)).traces).toBeUndefined();
   });
 
+  it('shows the author no value in a trace that the model did not see (retrieved documents redacted, the SSN withheld)', async () => {
+    const author: Identity = { issuer: 'dev', subject: 'ada', groups: ['workflow-authors', 'claims-analysts'], roles: [] };
+    const draft = parseWorkflow(readFileSync(join(demoDir, 'claims-rag.yaml'), 'utf8').replace('collection: claims', 'collection: claims-test'));
+    const result = await run(engineFor().engine, draft, author, { test: true });
+    expect(result.status).toBe('succeeded');
+    const byNode = new Map(result.traces!.map((t) => [t.node, JSON.stringify(t.output)]));
+    // The retrieved canary document is in the retrieve trace, with its values as placeholders.
+    expect(byNode.get('retrieve')).toContain('POL-7654321');
+    expect(byNode.get('retrieve')).toContain('<US_SSN_1>');
+    for (const node of ['redact', 'retrieve', 'generate']) {
+      for (const value of Object.values(canary)) expect(byNode.get(node)).not.toContain(value);
+    }
+    // The restore trace is the answer itself: the name is restored for an analyst, the SSN is not.
+    expect(byNode.get('restore')).toContain(canary.name);
+    expect(byNode.get('restore')).not.toContain(canary.ssn);
+  });
+
   it('runs the same nodes in one process for the benchmark baseline', async () => {
     const runner = runInProcess({ bundle: loadPolicyBundle(files), models, collections });
     const result = await runner.run({ workflow: claimsRag, principal: analyst, input: { question }, runId: 'run_inproc' });

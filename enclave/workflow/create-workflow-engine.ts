@@ -29,7 +29,8 @@ import { runRedactNode } from './nodes/redact-node.ts';
 import { runRestoreNode } from './nodes/restore-node.ts';
 import { runRetrieveNode } from './nodes/retrieve-node.ts';
 import { RunContext, type EmbeddedTexts, type StreamDelta } from './run-context.ts';
-import type { CheckpointStore, CollectionProvider, NodeTimelineEntry, OpenedCollection, RunAudit, RunEvent, RunResult, RunStatus } from './types.ts';
+import type { CheckpointStore, CollectionProvider, NodeTimelineEntry, OpenedCollection, RunAudit, RunEvent, RunObserver, RunResult, RunStatus } from './types.ts';
+import { redactTraces } from './redact-traces.ts';
 
 export interface WorkflowEngineOptions {
   readonly bundle: PolicyBundle;
@@ -66,6 +67,8 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** Model text as it streams (still redacted: placeholders are restored only at the end). */
   readonly onDelta?: (delta: StreamDelta) => void;
+  /** Sees the caller once identified, then every event as it is recorded (the run recorder). */
+  readonly observer?: RunObserver;
 }
 
 export interface InvokeRequest extends Omit<RunRequest, 'principal'> {
@@ -98,10 +101,13 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
     events: RunEvent[],
     timeline: NodeTimelineEntry[],
     outcome: { status: RunStatus; output?: Readonly<Record<string, unknown>>; error?: CloisterError },
+    observer?: RunObserver,
   ): RunResult {
     const outputDigest = outcome.output === undefined ? null : createHash('sha256').update(canonicalJson(outcome.output), 'utf8').digest('hex');
     const eventType = outcome.status === 'succeeded' ? 'run_succeeded' : outcome.status === 'stopped' ? 'run_stopped' : 'run_failed';
-    events.push(Object.freeze({ seq: events.length + 1, type: eventType, at: now(), ...(outcome.error ? { code: outcome.error.code } : {}) }));
+    const terminal: RunEvent = Object.freeze({ seq: events.length + 1, type: eventType, at: now(), ...(outcome.error ? { code: outcome.error.code } : {}) });
+    events.push(terminal);
+    observer?.event(terminal);
     const audit: RunAudit = {
       v: 1,
       kind: 'run',
@@ -123,7 +129,10 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
     };
     const traces =
       test && ctx
-        ? timeline.filter((n) => n.status !== 'failed').map((n) => ({ node: n.id, kind: n.kind, output: ctx.outputs.get(n.id) }))
+        ? redactTraces(
+            timeline.filter((n) => n.status !== 'failed').map((n) => ({ node: n.id, kind: n.kind, output: ctx.outputs.get(n.id) })),
+            ctx.redaction,
+          )
         : undefined;
     return Object.freeze({
       runId,
@@ -144,7 +153,8 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
     let workflow = request.workflow;
     const ref: WorkflowRef = { name: workflow.name, version: workflow.version, digest: request.digest };
     const input = (typeof request.input === 'object' && request.input !== null ? request.input : {}) as Readonly<Record<string, unknown>>;
-    const ctx = new RunContext(services, runId, workflow, ref, principal, test, input, inputRank, request.signal, request.onDelta);
+    request.observer?.started({ issuer: principal.issuer, subject: principal.subject }, startedAt);
+    const ctx = new RunContext(services, runId, workflow, ref, principal, test, input, inputRank, request.signal, request.onDelta, request.observer);
     const timeline: NodeTimelineEntry[] = [];
     ctx.event('run_started');
     try {
@@ -203,11 +213,11 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
       const output = assembleOutput(ctx, workflow, order);
       const outputIssues = checkJsonSchema(workflow.output, output);
       if (outputIssues.length > 0) throw new RunOutputInvalidError({ issues: outputIssues });
-      return finish(runId, startedAt, test, principal, ref, ctx, ctx.events, timeline, { status: 'succeeded', output });
+      return finish(runId, startedAt, test, principal, ref, ctx, ctx.events, timeline, { status: 'succeeded', output }, request.observer);
     } catch (error) {
       const typed = error instanceof CloisterError ? error : new InternalError({ cause: error });
       const status: RunStatus = typed instanceof RunCancelledError || typed.code === 'ERR_MODEL_CANCELLED' ? 'stopped' : 'failed';
-      return finish(runId, startedAt, test, principal, ref, ctx, ctx.events, timeline, { status, error: typed });
+      return finish(runId, startedAt, test, principal, ref, ctx, ctx.events, timeline, { status, error: typed }, request.observer);
     }
   }
 

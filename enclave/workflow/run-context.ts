@@ -21,6 +21,7 @@ import type {
   RetrievedDocumentRecord,
   RunDenial,
   RunEvent,
+  RunObserver,
   RunEventType,
 } from './types.ts';
 import type { Bm25Index } from './bm25-index.ts';
@@ -89,6 +90,7 @@ export class RunContext {
     inputClassificationRank: number,
     readonly signal: AbortSignal | undefined,
     readonly onDelta: ((delta: StreamDelta) => void) | undefined,
+    readonly observer?: RunObserver,
   ) {
     this.classificationRank = inputClassificationRank;
   }
@@ -113,7 +115,9 @@ export class RunContext {
   }
 
   event(type: RunEventType, fields: Omit<RunEvent, 'seq' | 'type' | 'at'> = {}): void {
-    this.events.push(Object.freeze({ seq: this.events.length + 1, type, at: this.services.now(), ...fields }));
+    const event: RunEvent = Object.freeze({ seq: this.events.length + 1, type, at: this.services.now(), ...fields });
+    this.events.push(event);
+    this.observer?.event(event);
   }
 
   checkCancelled(): void {

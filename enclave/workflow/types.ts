@@ -113,6 +113,16 @@ export interface RunEvent {
   readonly code?: string;
 }
 
+/**
+ * Watches a run as it happens (the run recorder, `enclave/runs/`): `started` once the caller is
+ * identified and before the first event, then every event in order, the terminal one last.
+ * Called synchronously from the engine: an observer must not throw and must not block.
+ */
+export interface RunObserver {
+  started(who: { readonly issuer: string; readonly subject: string }, at: number): void;
+  event(event: RunEvent): void;
+}
+
 /** A denial that did not stop the run (a restore gate withholding an entity type). */
 export interface RunDenial {
   readonly decision: AuthorizationDecision;

@@ -7,9 +7,9 @@
  * Model traffic leaves through `fetch`: the egress connector's in the enclave process (the host
  * relays bytes, TLS ends here); the platform's own `fetch` only where no egress is configured.
  */
-import { createAuthorizer } from '../../policies/authorize.ts';
+import { createAuthorizer, type Authorizer } from '../../policies/authorize.ts';
 import type { PolicyBundle } from '../../policies/load-policy-bundle.ts';
-import { createTokenVerifier } from '../../policies/verify-token.ts';
+import { createTokenVerifier, type TokenVerifier } from '../../policies/verify-token.ts';
 import { createModelClient } from '../models/model-client.ts';
 import type { ModelFetch, ModelIntegration } from '../models/model-types.ts';
 import { createCollectionProvider } from '../workflow/create-collection-provider.ts';
@@ -36,6 +36,9 @@ export interface WorkflowRuntimeOptions {
 export interface WorkflowRuntime {
   readonly launched: LaunchedWorkflows;
   readonly engine: WorkflowEngine;
+  /** The bundle's gates and identity issuers, for the enclave's own gates (reading a run). */
+  readonly authorizer: Authorizer;
+  readonly tokenVerifier: TokenVerifier;
 }
 
 export function createWorkflowRuntime(options: WorkflowRuntimeOptions): WorkflowRuntime {
@@ -52,15 +55,16 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
     ...(options.now ? { now: options.now } : {}),
     ...(options.minRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.minRefreshIntervalMs }),
   });
+  const tokenVerifier = createTokenVerifier(bundle);
   const engine = createWorkflowEngine({
     bundle,
     authorizer,
     models,
     collections: createCollectionProvider(options.collections),
-    tokenVerifier: createTokenVerifier(bundle),
+    tokenVerifier,
     isLaunched: (ref) => launched.isLaunched(ref),
     ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  return Object.freeze({ launched, engine });
+  return Object.freeze({ launched, engine, authorizer, tokenVerifier });
 }

@@ -257,7 +257,15 @@ describe('keys without an admin set', () => {
   it('falls back to the host API keys when no admin keys are configured', async () => {
     const plane = createControlPlane({ store: createMemoryControlStore(), bundle: host.bundle });
     const app = await createHostServer({
-      link: { attest: async () => new Uint8Array(), invoke: async () => new Uint8Array(), state: () => 'connected', connect: async () => {}, close: async () => {} },
+      link: {
+        attest: async () => new Uint8Array(),
+        invoke: async () => new Uint8Array(),
+        readRun: async () => new Uint8Array(),
+        runEvents: async function* () {},
+        state: () => 'connected',
+        connect: async () => {},
+        close: async () => {},
+      },
       apiKeys: [controlApiKey],
       logStream: false,
       controlPlane: { plane },

@@ -6,7 +6,7 @@
  * fastify JSON echo endpoint in its own process. Both with a 1 KB input, at concurrency 1 and
  * 32. Plus HPKE request seal and open alone.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +26,26 @@ interface LoadResult {
   readonly seconds: number;
   readonly perSecond: number;
   readonly latency: Samples;
+  /** CPU time per request in µs: this process (the client) and each server process named. */
+  readonly cpuPerRequestUs: Readonly<Record<string, number>> | null;
 }
 
-async function load(call: () => Promise<unknown>, concurrency: number, requests: number): Promise<LoadResult> {
+/** A process's CPU time (user + system, all threads) in µs, from /proc; null where there is none. */
+function processCpuUs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100); // clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+async function load(call: () => Promise<unknown>, concurrency: number, requests: number, servers: Readonly<Record<string, number>> = {}): Promise<LoadResult> {
   for (let i = 0; i < Math.min(200, requests); i++) await call(); // warm-up, not recorded
   const samples: number[] = [];
   let next = 0;
+  const cpuBefore = Object.entries(servers).map(([name, pid]) => [name, pid, processCpuUs(pid)] as const);
+  const clientBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -44,7 +58,15 @@ async function load(call: () => Promise<unknown>, concurrency: number, requests:
     }),
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { concurrency, requests, seconds, perSecond: requests / seconds, latency: summarize(samples) };
+  const client = process.cpuUsage(clientBefore);
+  const cpu: Record<string, number> = { client: (client.user + client.system) / requests };
+  let measured = true;
+  for (const [name, pid, before] of cpuBefore) {
+    const after = processCpuUs(pid);
+    if (before === null || after === null) measured = false;
+    else cpu[name] = (after - before) / requests;
+  }
+  return { concurrency, requests, seconds, perSecond: requests / seconds, latency: summarize(samples), cpuPerRequestUs: measured ? cpu : null };
 }
 
 export const benchmark: Benchmark = {
@@ -101,13 +123,15 @@ export const benchmark: Benchmark = {
         const res = await fetch(plainUrl, { method: 'POST', headers, body });
         return res.json();
       };
-      const plain1 = await load(plainCall, 1, n1);
-      const sealed1 = await load(sealedCall, 1, n1);
+      const plainServers = { server: plain.pid };
+      const sealedServers = { host: stack.host.pid, enclave: stack.enclave().pid };
+      const plain1 = await load(plainCall, 1, n1, plainServers);
+      const sealed1 = await load(sealedCall, 1, n1, sealedServers);
       const plainFetch1 = await load(plainFetchCall, 1, n1);
       const sealedFetch1 = await load(sealedFetchCall, 1, n1);
       const sealedNormal1 = await load(sealedNormalCall, 1, n1);
-      const plain32 = await load(plainCall, 32, n32);
-      const sealed32 = await load(sealedCall, 32, n32);
+      const plain32 = await load(plainCall, 32, n32, plainServers);
+      const sealed32 = await load(sealedCall, 32, n32, sealedServers);
       const plainFetch32 = await load(plainFetchCall, 32, n32);
       const sealedFetch32 = await load(sealedFetchCall, 32, n32);
       const sealedNormal32 = await load(sealedNormalCall, 32, n32);
@@ -137,6 +161,7 @@ export const benchmark: Benchmark = {
           'show the transport change; the synchronous=NORMAL rows show what the audit log\'s per-record fsync costs ' +
           '(the stack keeps every write durable: docs/sealed-store.md, "Durability").',
         '',
+        ...cpuSection(plain32, sealed32),
         markdownTable(
           ['HPKE (1 KB, X25519 / HKDF-SHA256 / AES-256-GCM)', 'p50 µs', 'p99 µs', 'mean µs'],
           [
@@ -170,3 +195,31 @@ export const benchmark: Benchmark = {
     }
   },
 };
+
+/**
+ * Where throughput at concurrency 32 is bounded: every process shares the machine's cores, so
+ * the CPU time one request costs across all of them caps requests/s at cores / (CPU per request).
+ */
+function cpuSection(plain: LoadResult, sealed: LoadResult): string[] {
+  if (!plain.cpuPerRequestUs || !sealed.cpuPerRequestUs) return [];
+  const cores = machineInfo().cores;
+  const total = (cpu: Readonly<Record<string, number>>) => Object.values(cpu).reduce((a, b) => a + b, 0);
+  const row = (name: string, cpu: Readonly<Record<string, number>>) => [
+    name,
+    Object.entries(cpu)
+      .map(([process, us]) => `${process} ${fixed(us, 0)}`)
+      .join(', '),
+    fixed(total(cpu), 0),
+    fixed((cores * 1e6) / total(cpu), 0),
+  ];
+  return [
+    markdownTable(
+      ['concurrency 32', 'CPU µs per request, by process', 'total µs', `ceiling on ${cores} cores, requests/s`],
+      [row('plain fastify echo (undici)', plain.cpuPerRequestUs), row('Cloister echo (SDK → host → enclave)', sealed.cpuPerRequestUs)],
+    ),
+    '',
+    'CPU time per request from /proc (host, enclave, plain server) and process.cpuUsage (the client, which also runs the load loop). ' +
+      'The ceiling is what the machine could serve if nothing but these processes ran and no core ever idled.',
+    '',
+  ];
+}

@@ -5,7 +5,9 @@
  * - Tools offered, `tool_choice` not `none`, and no tool result since the last user message (or
  *   `tool_choice` is `required` / names a function): it calls the tool that best matches the
  *   question, with arguments built from the tool's JSON Schema and the question as the query.
- *   With `required` it calls a tool every turn, which is how tests drive an agent past its limits.
+ *   With `required` it calls a tool every turn, which is how tests drive an agent past its limits;
+ *   the model `cloister-dev-tool-loop` behaves as if every request said `required` (a runaway
+ *   agent's model, so a workflow can show its step limit being enforced through a real stack).
  * - Otherwise it answers extractively: the context sentences that best match the question, tool
  *   results first, quoted verbatim so placeholders such as `<PERSON_1>` pass through unchanged.
  */
@@ -16,6 +18,9 @@ import { lexicalTerms } from './lexical-terms.ts';
 import type { ChatCompletionRequest, ChatMessage, ToolDefinition } from './request-schemas.ts';
 import { splitSentences } from './split-sentences.ts';
 import { valueFromSchema } from './value-from-schema.ts';
+
+/** The stand-in's runaway-agent model: it calls a tool on every turn it is offered one. */
+export const devToolLoopModel = 'cloister-dev-tool-loop';
 
 export const noAnswer = 'The provided context does not contain the answer to this question.';
 
@@ -110,7 +115,7 @@ function stripLabel(sentence: string): string {
 
 function chooseTool(request: ChatCompletionRequest, question: string, haveResults: boolean): ToolDefinition | undefined {
   const tools = request.tools ?? [];
-  const choice = request.tool_choice ?? 'auto';
+  const choice = request.tool_choice ?? (request.model === devToolLoopModel ? 'required' : 'auto');
   if (tools.length === 0 || choice === 'none') return undefined;
   if (typeof choice === 'object') return tools.find((t) => t.function.name === choice.function.name);
   if (choice === 'auto' && haveResults) return undefined;

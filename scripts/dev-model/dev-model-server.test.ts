@@ -5,7 +5,7 @@ import { BadRequestError, NotFoundError, AuthenticationError, OpenAI } from 'ope
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevModelConfigError } from './errors.ts';
-import { devChatModel, devEmbeddingModel, devModelHeader, startDevModelServer, type DevModelServer } from './dev-model-server.ts';
+import { devChatModel, devEmbeddingModel, devModelHeader, devToolLoopModel, startDevModelServer, type DevModelServer } from './dev-model-server.ts';
 import type { RequestLogEntry } from './request-log.ts';
 
 const context = [
@@ -75,7 +75,7 @@ async function streamedText(messages: ChatCompletionMessageParam[]) {
 describe('dev model server, through the openai SDK', () => {
   it('lists its models, which say they are development stand-ins', async () => {
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toEqual([devChatModel, devEmbeddingModel]);
+    expect(models.data.map((m) => m.id)).toEqual([devChatModel, devEmbeddingModel, devToolLoopModel]);
     for (const model of models.data) {
       expect(model.id).toContain('dev');
       expect((model as unknown as { description: string }).description).toMatch(/development stand-in/i);
@@ -208,6 +208,20 @@ describe('dev model server, through the openai SDK', () => {
     expect(second.choices[0]!.finish_reason).toBe('stop');
     expect(second.choices[0]!.message.tool_calls).toBeUndefined();
     expect(second.choices[0]!.message.content).toContain('The adjuster assigned to CLM-1002 is Dana Whitfield.');
+  });
+
+  it('keeps calling tools as the tool-loop model, even after a tool result, unless tool_choice is none', async () => {
+    const ask = { role: 'user' as const, content: 'Find the claim about the storm.' };
+    const first = await client.chat.completions.create({ model: devToolLoopModel, messages: [ask], tools: [retrieveTool] });
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    const again = await client.chat.completions.create({
+      model: devToolLoopModel,
+      messages: [ask, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: 'Nothing found.' }],
+      tools: [retrieveTool],
+    });
+    expect(again.choices[0]!.finish_reason).toBe('tool_calls');
+    const none = await client.chat.completions.create({ model: devToolLoopModel, messages: [ask], tools: [retrieveTool], tool_choice: 'none' });
+    expect(none.choices[0]!.message.tool_calls ?? []).toEqual([]);
   });
 
   it('keeps calling tools when tool_choice is required, and never when it is none', async () => {
@@ -360,7 +374,7 @@ describe('dev model server options', () => {
       const wrong = new OpenAI({ baseURL: keyed.url, apiKey: 'wrong', maxRetries: 0 });
       const right = new OpenAI({ baseURL: keyed.url, apiKey: 'sesame', maxRetries: 0 });
       await expect(wrong.models.list()).rejects.toBeInstanceOf(AuthenticationError);
-      expect((await right.models.list()).data).toHaveLength(2);
+      expect((await right.models.list()).data).toHaveLength(3);
     } finally {
       await keyed.close();
       await rm(dir, { recursive: true, force: true });

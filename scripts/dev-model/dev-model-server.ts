@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { chatReply, requestDigest, type ChatReply } from './chat-reply.ts';
+import { chatReply, devToolLoopModel, requestDigest, type ChatReply } from './chat-reply.ts';
 import { countTokens } from './count-tokens.ts';
 import { DevModelConfigError } from './errors.ts';
 import { defaultEmbeddingDimensions, hashedEmbedding } from './hashed-embedding.ts';
@@ -23,6 +23,7 @@ import {
   type ChatRole,
 } from './request-schemas.ts';
 
+export { devToolLoopModel };
 export const devChatModel = 'cloister-dev-extractive';
 export const devEmbeddingModel = 'cloister-dev-embed';
 export const devModelHeader = 'x-cloister-dev-model';
@@ -103,13 +104,13 @@ function createApp(log: RequestLog, now: () => number, apiKey: string | undefine
 
   app.get('/v1/models', async (request, reply) => {
     await log.append({ method: request.method, path: request.url, body: null });
-    return reply.send({ object: 'list', data: [modelEntry(devChatModel), modelEntry(devEmbeddingModel)] });
+    return reply.send({ object: 'list', data: [modelEntry(devChatModel), modelEntry(devEmbeddingModel), modelEntry(devToolLoopModel)] });
   });
 
   app.get<{ Params: { id: string } }>('/v1/models/:id', async (request, reply) => {
     await log.append({ method: request.method, path: request.url, body: null });
     const id = request.params.id;
-    if (id !== devChatModel && id !== devEmbeddingModel) return send(reply, unknownModel(id));
+    if (id !== devChatModel && id !== devEmbeddingModel && id !== devToolLoopModel) return send(reply, unknownModel(id));
     return reply.send(modelEntry(id));
   });
 
@@ -242,7 +243,7 @@ function checkChatRequest(body: unknown): ChatCompletionRequest | OpenAIErrorRep
       });
     }
   }
-  if (request.model !== devChatModel) {
+  if (request.model !== devChatModel && request.model !== devToolLoopModel) {
     return request.model === devEmbeddingModel
       ? openAIError(400, `The model '${devEmbeddingModel}' does not support chat completions; use '${devChatModel}'.`, { param: 'model' })
       : unknownModel(request.model);
@@ -277,7 +278,9 @@ function modelEntry(id: string) {
   const description =
     id === devChatModel
       ? 'Development stand-in: deterministic, answers by quoting the best-matching sentences of its prompt. Not a real model.'
-      : 'Development stand-in: deterministic hashed bag-of-words embeddings. Not a real model.';
+      : id === devToolLoopModel
+        ? 'Development stand-in: calls a tool on every turn it is offered one, like a runaway agent. Not a real model.'
+        : 'Development stand-in: deterministic hashed bag-of-words embeddings. Not a real model.';
   return { id, object: 'model', created: 0, owned_by: ownedBy, description };
 }
 

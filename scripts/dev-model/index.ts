@@ -3,6 +3,7 @@ export {
   devChatModel,
   devEmbeddingModel,
   devModelHeader,
+  devToolLoopModel,
   startDevModelServer,
   type DevModelServer,
   type DevModelServerOptions,

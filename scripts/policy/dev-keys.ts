@@ -21,7 +21,14 @@ import { generateJwk, writeKeyFile } from './key-files.ts';
 
 export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../policies/default/', import.meta.url));
 const DEV_ISSUER = 'dev';
-const DEV_MODEL_INTEGRATION = 'dev-model';
+/** Integrations that stand for the development model server; `--model-url` moves all of them that the manifest has. */
+export const DEV_MODEL_INTEGRATIONS = ['dev-model', 'dev-model-internal'] as const;
+
+/** `{id: url}` for each development-model integration `manifest` declares. */
+export function devModelEndpoints(manifest: { readonly integrations?: readonly { readonly id: string }[] }, url: string): Record<string, string> {
+  const ids = new Set((manifest.integrations ?? []).map((i) => i.id));
+  return Object.fromEntries(DEV_MODEL_INTEGRATIONS.filter((id) => ids.has(id)).map((id) => [id, url]));
+}
 
 export interface DevKeysResult {
   readonly digest: string;
@@ -40,7 +47,7 @@ export async function writeDevKeys(
   if (!manifestFile) throw new UsageError(`no ${MANIFEST_PATH} in ${sourceDir}`);
   const manifestText = Buffer.from(manifestFile.content).toString('utf8');
   const parsed = readYaml(manifestText);
-  const manifest = (parsed.ok ? parsed.value : {}) as { issuers?: { id: string; iss: string; audience: string }[]; reviewers?: { id: string }[] };
+  const manifest = (parsed.ok ? parsed.value : {}) as { issuers?: { id: string; iss: string; audience: string }[]; reviewers?: { id: string }[]; integrations?: { id: string }[] };
   const issuer = manifest.issuers?.find((i) => i.id === DEV_ISSUER);
   if (!issuer) throw new UsageError(`the source manifest has no issuer with id '${DEV_ISSUER}'`);
 
@@ -49,7 +56,7 @@ export async function writeDevKeys(
   const rewritten = rewriteManifestKeys(manifestText, {
     issuers: { [DEV_ISSUER]: issuerKey.publicJwk },
     reviewers: Object.fromEntries(Object.entries(reviewerKeys).map(([id, k]) => [id, k.publicJwk])),
-    ...(options.modelUrl ? { integrations: { [DEV_MODEL_INTEGRATION]: options.modelUrl } } : {}),
+    ...(options.modelUrl ? { integrations: devModelEndpoints(manifest, options.modelUrl) } : {}),
   });
   const bundleFiles: PolicyBundleFile[] = files.map((f) => (f.path === MANIFEST_PATH ? { path: f.path, content: rewritten } : f));
   // Refuse before writing anything if the result would not load.

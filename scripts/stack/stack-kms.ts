@@ -8,6 +8,8 @@
  *   the current build and says so (in production that is a reviewed key-policy change).
  * - `sealDemoCollection`: seals the demo documents once into the host's storage with the owner's
  *   credentials (`scripts/seal.ts`); the plaintext never touches the disk.
+ * - `sealTestCollection`: the same for `claims-test`, a small set of other synthetic claims that
+ *   the bundle marks `test: true`, the only data test runs of drafts may read (DESIGN §7.1).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,8 @@ import { syntheticClaims, type SyntheticClaim } from '../demo-data/synthetic-cla
 
 const DEMO_SEED = 2026;
 const DEMO_CLAIMS = 40;
+const TEST_SEED = 7_2026;
+const TEST_CLAIMS = 8;
 
 export interface StackKmsKey {
   readonly keyId: string;
@@ -103,17 +107,36 @@ export function demoClaims(): SyntheticClaim[] {
   return syntheticClaims({ seed: DEMO_SEED, count: DEMO_CLAIMS });
 }
 
-/** Seals the demo collection into `collectionsDir/demo-claims/` unless it is already there. */
-export async function sealDemoCollection(options: StackKmsOptions & { keyId: string; collectionsDir: string }): Promise<void> {
-  const out = join(options.collectionsDir, DEMO_COLLECTION);
+/** The test collection's id (the development bundle marks it `test: true`). */
+export const TEST_COLLECTION = 'claims-test';
+
+/** The test collection's claims: invented like the demo ones, none of them the same. */
+export function testClaims(): SyntheticClaim[] {
+  return syntheticClaims({ seed: TEST_SEED, count: TEST_CLAIMS });
+}
+
+type SealOptions = StackKmsOptions & { keyId: string; collectionsDir: string };
+
+/** Seals the demo collection into `collectionsDir/claims/` unless it is already there. */
+export async function sealDemoCollection(options: SealOptions): Promise<void> {
+  await sealClaimsOnce(options, DEMO_COLLECTION, demoClaims());
+}
+
+/** Seals the test collection into `collectionsDir/claims-test/` unless it is already there. */
+export async function sealTestCollection(options: SealOptions): Promise<void> {
+  await sealClaimsOnce(options, TEST_COLLECTION, testClaims());
+}
+
+async function sealClaimsOnce(options: SealOptions, collection: string, claims: readonly SyntheticClaim[]): Promise<void> {
+  const out = join(options.collectionsDir, collection);
   if (existsSync(join(out, 'collection.json'))) return;
   rmSync(out, { recursive: true, force: true }); // an interrupted earlier attempt
   mkdirSync(options.collectionsDir, { recursive: true, mode: 0o700 });
   const kms = ownerKmsClient(options);
   try {
-    const documents = demoCollectionDocuments().map((d) => ({ name: d.name, mediaType: 'text/plain', read: async () => new TextEncoder().encode(d.text) }));
-    const sealed = await sealDocuments({ kms, keyId: options.keyId, collection: DEMO_COLLECTION, classification: 'confidential', documents, out });
-    options.log(`[up] sealed the demo collection ${DEMO_COLLECTION} (${sealed.count} documents) with the data owner's credentials`);
+    const documents = claims.map((c) => ({ name: c.name, mediaType: 'text/plain', read: async () => new TextEncoder().encode(c.text) }));
+    const sealed = await sealDocuments({ kms, keyId: options.keyId, collection, classification: 'confidential', documents, out });
+    options.log(`[up] sealed the ${collection === TEST_COLLECTION ? 'test' : 'demo'} collection ${collection} (${sealed.count} documents) with the data owner's credentials`);
   } finally {
     kms.destroy();
   }

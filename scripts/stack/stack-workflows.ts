@@ -25,7 +25,7 @@ import { signReview } from '../../protocol/workflows/review-signature.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
 import { publicPart, readIssuerKeyFile, readReviewerKeyFile } from '../policy/key-files.ts';
-import { DEFAULT_BUNDLE_DIR, writeDevKeys } from '../policy/dev-keys.ts';
+import { DEFAULT_BUNDLE_DIR, devModelEndpoints, writeDevKeys } from '../policy/dev-keys.ts';
 import { mintDevToken } from '../policy/token.ts';
 import { StackSetupError } from './errors.ts';
 
@@ -57,7 +57,8 @@ export async function prepareStackPolicy(options: { readonly dataDir: string; re
   const manifest = files.find((f) => f.path === MANIFEST_PATH);
   if (!manifest) throw new StackSetupError({ step: 'dev-policy', reason: 'the shipped bundle has no manifest' });
   const parsed = readYaml(Buffer.from(manifest.content).toString('utf8'));
-  const reviewerIds = ((parsed.ok ? parsed.value : {}) as { reviewers?: { id: string }[] }).reviewers?.map((r) => r.id) ?? [];
+  const shipped = (parsed.ok ? parsed.value : {}) as { reviewers?: { id: string }[]; integrations?: { id: string }[] };
+  const reviewerIds = shipped.reviewers?.map((r) => r.id) ?? [];
   for (const id of reviewerIds) {
     const path = join(outDir, 'reviewers', `${id}.json`);
     if (!existsSync(path)) continue;
@@ -68,7 +69,7 @@ export async function prepareStackPolicy(options: { readonly dataDir: string; re
   const text = rewriteManifestKeys(Buffer.from(manifest.content).toString('utf8'), {
     issuers: { dev: publicPart(issuer.jwk) },
     reviewers,
-    integrations: { 'dev-model': options.modelUrl },
+    integrations: devModelEndpoints(shipped, options.modelUrl),
   });
   const bundleFiles = files.map((f) => (f.path === MANIFEST_PATH ? { path: f.path, content: new TextEncoder().encode(text) } : f));
   const bundle = loadPolicyBundle(bundleFiles);

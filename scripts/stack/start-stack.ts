@@ -4,7 +4,7 @@
  * directory, the enclave in its own network namespace where the OS allows it.
  *
  * Order: dev KMS → the stack's KMS key (policy pinning this build's PCR0) → the sealed demo
- * collection → host (HTTP API, the host-services channel, the egress proxy) → enclave (root key
+ * collection and the sealed test collection (`claims-test`, for test runs of drafts) → host (HTTP API, the host-services channel, the egress proxy) → enclave (root key
  * from KMS with attestation, through the host's egress proxy; sealed audit log, demo collection
  * opened) → `ready`. The dev KMS's loopback address is the one destination the stack adds to both
  * egress allowlists (the policy bundle's list comes on top).
@@ -22,7 +22,8 @@
  *   dev-kms/            the dev KMS's own files (keys IN THE CLEAR, credentials; stands in for AWS)
  *   kms-key.json        the stack's KMS key id and the PCR0 its policy pins
  *   host/state.sqlite   the host's store of sealed enclave state (audit log, wrapped root key)
- *   host/collections/   sealed collections (`cloister seal` output), the demo one included
+ *   host/runs.sqlite    run ids, workflow names, statuses and their times (what the host may see of runs)
+ *   host/collections/   sealed collections (`cloister seal` output): `claims` (demo), `claims-test` (test runs)
  *   enclave.sock, host-services.sock, egress.sock   the channels, removed on shutdown
  *
  * If the enclave process dies, it is restarted (new keys: clients attest again; the root key
@@ -41,7 +42,7 @@ import { loadDevKmsCredentials } from '../dev-kms/dev-kms-command.ts';
 import { startChild, type ChildExit, type ChildHandle } from './child-process.ts';
 import { SocketPathTooLongError, StackAlreadyRunningError } from './errors.ts';
 import { isolatedCommand, probeNetworkIsolation, type IsolationProbe } from './network-isolation.ts';
-import { DEMO_COLLECTION, ensureStackKmsKey, sealDemoCollection, type StackKmsKey } from './stack-kms.ts';
+import { DEMO_COLLECTION, ensureStackKmsKey, sealDemoCollection, sealTestCollection, TEST_COLLECTION, type StackKmsKey } from './stack-kms.ts';
 import type { DevModelServer } from '../dev-model/dev-model-server.ts';
 import { describeTrustChange, startStackModel, stackModelPort } from './start-stack-model.ts';
 import { launchDemoWorkflows, prepareStackPolicy, writeDevToken, type StackPolicy } from './stack-workflows.ts';
@@ -222,6 +223,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const kmsSetup = { dataDir, url: kmsUrl, region, owner: credentials.owner, enclave: credentials.enclave, log };
     kmsKey = await ensureStackKmsKey({ ...kmsSetup, pcr0: trust.pcrs[0] });
     await sealDemoCollection({ ...kmsSetup, keyId: kmsKey.keyId, collectionsDir: join(dataDir, 'host', 'collections') });
+    await sealTestCollection({ ...kmsSetup, keyId: kmsKey.keyId, collectionsDir: join(dataDir, 'host', 'collections') });
   } catch (error) {
     await devKms.stop();
     await model.close();
@@ -292,7 +294,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     CLOISTER_KMS_ENDPOINT: kmsUrl,
     CLOISTER_KMS_REGION: region,
     CLOISTER_KMS_KEY_ID: kmsKey.keyId,
-    CLOISTER_COLLECTIONS: DEMO_COLLECTION,
+    CLOISTER_COLLECTIONS: `${DEMO_COLLECTION},${TEST_COLLECTION}`,
     CLOISTER_POLICY_BUNDLE: policy.bundleDir,
   };
   const launchEnclave = (): ChildHandle => {

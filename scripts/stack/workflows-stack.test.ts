@@ -6,7 +6,7 @@
  * traffic leaving through the host's egress proxy.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,6 +19,9 @@ import { demoWorkflow } from '../../testing/launched-fixtures.ts';
 import { memoryIo } from '../../testing/memory-io.ts';
 import { main } from '../cli.ts';
 import { signTestToken } from '../../testing/dev-tokens.ts';
+import type { RunEventView } from '../../protocol/run-messages.ts';
+import { readIssuerKeyFile } from '../policy/key-files.ts';
+import { mintDevToken } from '../policy/token.ts';
 import { demoClaims } from './stack-kms.ts';
 import { startStack, type RunningStack } from './start-stack.ts';
 
@@ -33,6 +36,8 @@ let stack: RunningStack;
 let client: CloisterClient;
 let token: string;
 const lines: string[] = [];
+/** The first claims-rag run, recorded by the enclave that a later test restarts. */
+let firstRun: { runId: string; output: unknown } | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cloister-wf-stack-'));
@@ -67,6 +72,7 @@ async function rejection(promise: Promise<unknown>): Promise<string | undefined>
 describe('launched workflows through the local stack', () => {
   it('answers claims-rag from the sealed collection, with a verified receipt and an audit record of the whole run', async () => {
     const result = await client.invoke('claims-rag', { question }, { token });
+    firstRun = { runId: result.runId, output: result.output };
     const output = result.output as { answer: string; sources: string[] };
     expect(output.answer).toContain(target.claimNumber);
     expect(output.answer).toContain(target.claimant); // names are restored for analysts
@@ -169,5 +175,93 @@ describe('launched workflows through the local stack', () => {
     expect(code).toBe('ERR_ENCLAVE_WORKFLOW_ALTERED');
     // What it verified still runs.
     expect(((await fresh.invoke('claims-rag', { question }, { token })).output as { answer: string }).answer).toContain(target.claimNumber);
+  });
+});
+
+/** Every file under `dir`, as raw bytes (SQLite files, their WAL and journals included). */
+function filesUnder(dir: string): Buffer[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [readFileSync(path)];
+  });
+}
+
+describe('runs through the local stack', () => {
+  // A client that attests afresh: the enclave was restarted above, with new keys.
+  let reader: CloisterClient;
+  beforeAll(() => {
+    reader = createClient({ url: stack.url, trust: stack.trust, apiKey });
+  });
+  const collect = async (events: AsyncIterable<RunEventView>) => {
+    const out: RunEventView[] = [];
+    for await (const e of events) out.push(e);
+    return out;
+  };
+
+  it("gives the owner the run's status, events and output, and the same events as a verified stream", async () => {
+    const result = await reader.invoke('claims-rag', { question }, { token });
+    const run = await reader.getRun(result.runId, { token });
+    expect(run).toMatchObject({ id: result.runId, workflow: { name: 'claims-rag' }, status: 'succeeded', test: false, output: result.output });
+    expect(run.endedAt).toBeGreaterThanOrEqual(run.startedAt);
+    expect(run.events.map((e) => e.seq)).toEqual(run.events.map((_, i) => i + 1));
+    expect(run.events[0]!.type).toBe('run_started');
+    expect(run.events.at(-1)!.type).toBe('run_succeeded');
+    expect(run.events.filter((e) => e.type === 'node_completed').map((e) => e.node)).toEqual(['redact', 'retrieve', 'generate', 'restore']);
+    expect(await collect(reader.runEvents(result.runId, { token }))).toEqual(run.events);
+  });
+
+  it('answers another principal exactly as it answers an unknown run id', async () => {
+    const result = await reader.invoke('claims-rag', { question }, { token });
+    const mallory = await mintDevToken(await readIssuerKeyFile(stack.policy.issuerKeyFile), { sub: 'mallory', groups: ['claims-analysts'], roles: [], ttlSeconds: 600 });
+    const refused = (p: Promise<unknown>) => p.then(() => undefined, (e: { code?: string; remote?: { code: string; message: string } }) => ({ code: e.code, remote: e.remote }));
+    const denied = await refused(reader.getRun(result.runId, { token: mallory }));
+    expect(denied).toEqual({ code: 'ERR_CLIENT_ENCLAVE_REJECTED', remote: { code: 'ERR_RUN_NOT_FOUND', message: expect.any(String) } });
+    expect(await refused(reader.getRun(`run_${'0'.repeat(32)}`, { token: mallory }))).toEqual(denied);
+    expect(await refused(collect(reader.runEvents(result.runId, { token: mallory })))).toEqual(denied);
+  });
+
+  it('reads a run recorded before the enclave restarted, from its sealed history', async () => {
+    expect(firstRun).toBeDefined();
+    const fresh = createClient({ url: stack.url, trust: stack.trust, apiKey });
+    const run = await fresh.getRun(firstRun!.runId, { token });
+    expect(run).toMatchObject({ status: 'succeeded', output: firstRun!.output });
+  });
+
+  it('cloister run show and run events print the run to its owner', async () => {
+    const result = await reader.invoke('claims-rag', { question }, { token });
+    const previous = { key: process.env.CLOISTER_API_KEY, token: process.env.CLOISTER_TOKEN };
+    process.env.CLOISTER_API_KEY = apiKey;
+    process.env.CLOISTER_TOKEN = token;
+    try {
+      const show = memoryIo();
+      expect(await main(['run', 'show', '--url', stack.url, '--trust', stack.trustFile, '--json', result.runId], show)).toBe(0);
+      expect(JSON.parse(show.stdoutText())).toMatchObject({ id: result.runId, status: 'succeeded' });
+      const events = memoryIo();
+      expect(await main(['run', 'events', '--url', stack.url, '--trust', stack.trustFile, result.runId], events)).toBe(0);
+      expect(events.stdoutText().trim().split('\n').at(-1)).toMatch(/run_succeeded$/);
+    } finally {
+      for (const [name, value] of [['CLOISTER_API_KEY', previous.key], ['CLOISTER_TOKEN', previous.token]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it("stores each run's id and status on the host, and none of its content in the host's files or logs", async () => {
+    const result = await reader.invoke('claims-rag', { question }, { token });
+    const db = new Database(join(stack.dataDir, 'host', 'runs.sqlite'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT workflow, status, ended_at FROM runs WHERE run_id = ?').get(result.runId)).toMatchObject({ workflow: 'claims-rag', status: 'succeeded' });
+      expect((db.prepare('SELECT status FROM run_status_changes WHERE run_id = ? ORDER BY at, rowid').all(result.runId) as { status: string }[]).map((r) => r.status)).toEqual(['running', 'succeeded']);
+    } finally {
+      db.close();
+    }
+    const answer = (result.output as { answer: string }).answer;
+    const host = Buffer.concat(filesUnder(join(stack.dataDir, 'host')));
+    const secrets = [...Object.values(canary), target.claimant, answer.slice(0, 40)];
+    for (const value of secrets) {
+      expect(host.includes(Buffer.from(value, 'utf8')), value).toBe(false);
+      expect(lines.join('\n').includes(value), value).toBe(false);
+    }
   });
 });
