@@ -136,10 +136,10 @@ export const benchmark: Benchmark = {
         `before the next node starts) and the model calls' detour through the host's egress proxy. ${fixed(overheadMeanMs - inNodesMs, 1)} ms ` +
         `are outside them: an echo through the same stack (SDK seal and verify, HTTP, host, channel, one durable audit record) takes ` +
         `${fixed(meanMs(echo1), 1)} ms, and the rest is the runtime's work around the nodes (token verification, the invoke gate, a checkpoint ` +
-        `lookup through the host before each node). Durability accounts for ${fixed(durabilityMs, 1)} ms of a run ` +
+        `lookup through the host before each node, the run's sealed event history, whose end must land before the answer). Durability accounts for ${fixed(durabilityMs, 1)} ms of a run ` +
         `(${fixed((durabilityMs / overheadMeanMs) * 100, 0)} % of the mean overhead): with the host's store at synchronous=NORMAL, no fsync per ` +
         `write, a run takes ${fixed(meanMs(stackNormal1), 1)} ms instead of ${fixed(meanMs(stack1), 1)} ms; each run makes ${workflow.nodes.length} ` +
-        'checkpoints and one audit record durable, one after the other. At concurrency 8 the dev model server (one CPU-bound process) bounds the ' +
+        'checkpoints, its event history and one audit record durable. At concurrency 8 the dev model server (one CPU-bound process) bounds the ' +
         'baseline, which is why its `generate` column grows; on the Cloister path the client, host, enclave and model server share the machine\'s ' +
         'cores, so that comparison says as much about the machine as about Cloister.';
       const markdown = [
@@ -177,8 +177,8 @@ export const benchmark: Benchmark = {
           '→ generate → restore) under the same policy bundle (the stack\'s development bundle, the one PCR2 measures) against the same dev model ' +
           'server (deterministic, extractive) over HTTP, over the same documents. The Cloister path is what a user sees: the client SDK attests ' +
           'once, then per call seals the request to the enclave and verifies the receipt and that the audit record is the one the receipt names; ' +
-          'the enclave verifies the development token, reaches the model through the host\'s egress proxy, keeps sealed checkpoints and a ' +
-          'durable audit chain on the host. The baseline is `runInProcess` in a process of its own (as the enclave has its own, and so that ' +
+          'the enclave verifies the development token, reaches the model through the host\'s egress proxy, keeps sealed checkpoints, the ' +
+          'run\'s sealed history and a durable audit chain on the host. The baseline is `runInProcess` in a process of its own (as the enclave has its own, and so that ' +
           'neither shares an event loop with the model server, which runs in the benchmark\'s process as under `cloister up`): the same nodes, ' +
           'the documents in plaintext, the identity handed over, checkpoints in memory, no encryption, no audit chain. ' +
           `Enclave isolation during the run: ${stack.isolation.mode}. Client, host, enclave and the model server share the machine's cores; ` +
