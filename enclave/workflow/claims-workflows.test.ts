@@ -443,6 +443,22 @@ describe('checkpoints', () => {
     expect(resumed.audit.models).toEqual(first.audit.models);
   });
 
+  it('asks the checkpoint store once on a fresh run, and up to the first missing node on a resumed one', async () => {
+    const { engine, checkpoints } = engineFor();
+    const asked: string[] = [];
+    const get = checkpoints.get.bind(checkpoints);
+    checkpoints.get = async (runId, position) => {
+      asked.push(position);
+      return get(runId, position);
+    };
+    const first = await run(engine, claimsRag, analyst);
+    expect(asked).toEqual(['redact']);
+    asked.length = 0;
+    checkpoints.delete(first.runId, 'generate');
+    await engine.run({ workflow: claimsRag, digest: workflowDigest(claimsRag), principal: analyst, input: { question }, runId: first.runId });
+    expect(asked).toEqual(['redact', 'retrieve', 'generate']);
+  });
+
   it('resumes an agent from its per-call checkpoints without asking the model again', async () => {
     const { engine, checkpoints } = engineFor();
     const first = await run(engine, claimsAgent, analyst);

@@ -176,11 +176,15 @@ export function createWorkflowEngine(options: WorkflowEngineOptions): WorkflowEn
 
       // Resume: every node whose checkpoint exists is skipped; the run's cumulative state is the
       // last such node's, since each checkpoint holds the whole state after its node.
+      // Nodes run, and are checkpointed, in this order: once one has no checkpoint, no later one
+      // can have been written, so a fresh run asks the host once rather than once per node.
       let resumed = false;
+      let mayHaveCheckpoint = true;
       for (const id of order) {
         ctx.checkCancelled();
         const node = nodes.get(id)!;
-        const stored = options.checkpoints ? await options.checkpoints.get(runId, id) : undefined;
+        const stored = mayHaveCheckpoint && options.checkpoints ? await options.checkpoints.get(runId, id) : undefined;
+        if (!stored) mayHaveCheckpoint = false;
         if (stored) {
           ctx.outputs.set(id, ctx.restoreSnapshot(id, stored, true));
           if (!resumed) ctx.event('run_resumed');
