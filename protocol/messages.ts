@@ -105,15 +105,30 @@ export function decodeInvokeRequest(bytes: Uint8Array): InvokeRequest {
   return value as InvokeRequest;
 }
 
-export function encodeInvokeResponse(response: InvokeResponse): Uint8Array {
-  throwIf('invoke response', validateResponse(response));
-  return encodeCbor(response);
-}
+const invokeResponseCodec = messageCodec<InvokeResponse>('invoke response', validateResponse);
+export const encodeInvokeResponse = invokeResponseCodec.encode;
+export const decodeInvokeResponse = invokeResponseCodec.decode;
 
-export function decodeInvokeResponse(bytes: Uint8Array): InvokeResponse {
-  const value = decodeMessage('invoke response', bytes);
-  throwIf('invoke response', validateResponse(value));
-  return value as InvokeResponse;
+/**
+ * The encoder and strict decoder of one message type, validated both ways: nothing malformed is
+ * sent, and nothing malformed is believed.
+ */
+export function messageCodec<T>(
+  what: string,
+  validate: (value: unknown) => Issues,
+  plain: (message: T) => unknown = (message) => message,
+): { encode(message: T): Uint8Array; decode(bytes: Uint8Array): T } {
+  return {
+    encode(message) {
+      throwIf(what, validate(message));
+      return encodeCbor(plain(message));
+    },
+    decode(bytes) {
+      const value = decodeMessage(what, bytes);
+      throwIf(what, validate(value));
+      return value as T;
+    },
+  };
 }
 
 /** One CBOR item, strictly decoded; a map naming another version is its own error. */

@@ -10,8 +10,8 @@
  * `GET /v1/runs/:id/events` (a chunked stream, one event per chunk, the terminal event or an
  * error in the final chunk). Decoding is as strict as for invoke messages (messages.ts).
  */
-import { encodeCbor, isPlainRecord } from './cbor.ts';
-import { decodeMessage, LIMITS, MESSAGE_VERSION, throwIf, type JsonValue } from './messages.ts';
+import { isPlainRecord } from './cbor.ts';
+import { LIMITS, MESSAGE_VERSION, messageCodec, type JsonValue } from './messages.ts';
 import { Issues } from './validate.ts';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'stopped';
@@ -79,38 +79,23 @@ const ERROR_CODE = /^ERR_[A-Z0-9_]{1,64}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 
-export function encodeReadRunRequest(request: ReadRunRequest): Uint8Array {
-  throwIf('run read request', validateReadRequest(request));
-  return encodeCbor({ v: request.v, requestId: request.requestId, at: request.at, token: request.token, runId: request.runId });
-}
+const readRequestCodec = messageCodec<ReadRunRequest>('run read request', validateReadRequest, (r) => ({
+  v: r.v,
+  requestId: r.requestId,
+  at: r.at,
+  token: r.token,
+  runId: r.runId,
+}));
+export const encodeReadRunRequest = readRequestCodec.encode;
+export const decodeReadRunRequest = readRequestCodec.decode;
 
-export function decodeReadRunRequest(bytes: Uint8Array): ReadRunRequest {
-  const value = decodeMessage('run read request', bytes);
-  throwIf('run read request', validateReadRequest(value));
-  return value as ReadRunRequest;
-}
+const readResponseCodec = messageCodec<ReadRunResponse>('run read response', validateReadResponse);
+export const encodeReadRunResponse = readResponseCodec.encode;
+export const decodeReadRunResponse = readResponseCodec.decode;
 
-export function encodeReadRunResponse(response: ReadRunResponse): Uint8Array {
-  throwIf('run read response', validateReadResponse(response));
-  return encodeCbor(response);
-}
-
-export function decodeReadRunResponse(bytes: Uint8Array): ReadRunResponse {
-  const value = decodeMessage('run read response', bytes);
-  throwIf('run read response', validateReadResponse(value));
-  return value as ReadRunResponse;
-}
-
-export function encodeRunEventChunk(chunk: RunEventChunk): Uint8Array {
-  throwIf('run event chunk', validateChunk(chunk));
-  return encodeCbor(chunk);
-}
-
-export function decodeRunEventChunk(bytes: Uint8Array): RunEventChunk {
-  const value = decodeMessage('run event chunk', bytes);
-  throwIf('run event chunk', validateChunk(value));
-  return value as RunEventChunk;
-}
+const eventChunkCodec = messageCodec<RunEventChunk>('run event chunk', validateChunk);
+export const encodeRunEventChunk = eventChunkCodec.encode;
+export const decodeRunEventChunk = eventChunkCodec.decode;
 
 function validateReadRequest(value: unknown): Issues {
   const issues = new Issues();
