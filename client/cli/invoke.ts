@@ -6,22 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { JsonValue } from '../../protocol/messages.ts';
-import { createClient } from '../create-client.ts';
 import { evidenceToJson } from '../verify-evidence.ts';
-import { EXIT_OK, parseCommandArgs, UsageError, writeJson, type CliIo } from './cli-io.ts';
+import { EXIT_OK, UsageError, writeJson, type CliIo } from './cli-io.ts';
 import { reportError } from './report-error.ts';
-import { apiKeyOption, readTrustFile } from './trust-file.ts';
+import { parseClientCommandArgs } from './client-command-args.ts';
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    url: { type: 'string' },
-    trust: { type: 'string' },
-    token: { type: 'string' },
-    'api-key': { type: 'string' },
-    json: { type: 'boolean', default: false },
-    evidence: { type: 'string' },
-  });
-  if (!values.url) throw new UsageError('--url is required');
+  const { values, positionals, json, token, client: connect } = parseClientCommandArgs(args, { evidence: { type: 'string' } });
   if (positionals.length !== 2) throw new UsageError('give WORKFLOW and INPUT_JSON');
   const [workflow, inputText] = positionals as [string, string];
   let input: JsonValue;
@@ -30,11 +21,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   } catch {
     throw new UsageError('INPUT_JSON is not valid JSON');
   }
-  const json = values.json === true;
   try {
-    const client = createClient({ url: values.url, trust: readTrustFile(values.trust), ...apiKeyOption(values['api-key']) });
-    const result = await client.invoke(workflow, input, values.token ? { token: values.token } : {});
-    if (values.evidence) writeFileSync(values.evidence, `${JSON.stringify(evidenceToJson(result.evidence), null, 2)}\n`, { mode: 0o600 });
+    const client = connect();
+    const result = await client.invoke(workflow, input, token ? { token } : {});
+    const evidence = values.evidence as string | undefined;
+    if (evidence) writeFileSync(evidence, `${JSON.stringify(evidenceToJson(result.evidence), null, 2)}\n`, { mode: 0o600 });
     const printed = {
       runId: result.runId,
       output: result.output,

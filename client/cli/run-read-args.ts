@@ -4,9 +4,9 @@
  * is visible to other users of the machine).
  */
 import { RUN_ID_PATTERN } from '../../protocol/run-messages.ts';
-import { createClient, type CloisterClient } from '../create-client.ts';
-import { parseCommandArgs, UsageError } from './cli-io.ts';
-import { apiKeyOption, readTrustFile } from './trust-file.ts';
+import type { CloisterClient } from '../create-client.ts';
+import { UsageError } from './cli-io.ts';
+import { parseClientCommandArgs } from './client-command-args.ts';
 
 export interface RunReadArgs {
   readonly runId: string;
@@ -16,24 +16,11 @@ export interface RunReadArgs {
 }
 
 export function parseRunReadArgs(args: readonly string[]): RunReadArgs {
-  const { values, positionals } = parseCommandArgs(args, {
-    url: { type: 'string' },
-    trust: { type: 'string' },
-    token: { type: 'string' },
-    'api-key': { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  if (!values.url) throw new UsageError('--url is required');
+  const { positionals, json, token: given, client } = parseClientCommandArgs(args);
   if (positionals.length !== 1) throw new UsageError('give RUN_ID');
   const runId = positionals[0]!;
   if (!RUN_ID_PATTERN.test(runId)) throw new UsageError('RUN_ID is run_ followed by 32 lowercase hex digits');
-  const token = values.token ?? process.env.CLOISTER_TOKEN;
+  const token = given ?? process.env.CLOISTER_TOKEN;
   if (!token) throw new UsageError('reading a run needs an identity token: --token T or CLOISTER_TOKEN');
-  const url = values.url;
-  return {
-    runId,
-    token,
-    json: values.json === true,
-    client: () => createClient({ url, trust: readTrustFile(values.trust), ...apiKeyOption(values['api-key']) }),
-  };
+  return { runId, token, json, client };
 }

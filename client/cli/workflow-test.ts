@@ -10,20 +10,12 @@ import { readFile } from 'node:fs/promises';
 import type { JsonValue } from '../../protocol/messages.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import type { WorkflowDocument } from '../../protocol/workflows/workflow-document.ts';
-import { createClient } from '../create-client.ts';
-import { EXIT_OK, parseCommandArgs, UsageError, writeJson, type CliIo } from './cli-io.ts';
+import { EXIT_OK, UsageError, writeJson, type CliIo } from './cli-io.ts';
 import { reportError } from './report-error.ts';
-import { apiKeyOption, readTrustFile } from './trust-file.ts';
+import { parseClientCommandArgs } from './client-command-args.ts';
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    url: { type: 'string' },
-    trust: { type: 'string' },
-    token: { type: 'string' },
-    'api-key': { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  if (!values.url) throw new UsageError('--url is required');
+  const { positionals, json, token, client: connect } = parseClientCommandArgs(args);
   if (positionals.length !== 2) throw new UsageError('give FILE and INPUT_JSON');
   const [file, inputText] = positionals as [string, string];
   let text: string;
@@ -38,11 +30,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   } catch {
     throw new UsageError('INPUT_JSON is not valid JSON');
   }
-  const json = values.json === true;
   try {
     const draft: WorkflowDocument = parseWorkflow(text, file.endsWith('.json') ? 'json' : 'auto');
-    const client = createClient({ url: values.url, trust: readTrustFile(values.trust), ...apiKeyOption(values['api-key']) });
-    const result = await client.invoke(draft.name, input, { ...(values.token ? { token: values.token } : {}), test: { draft } });
+    const client = connect();
+    const result = await client.invoke(draft.name, input, { ...(token ? { token } : {}), test: { draft } });
     const printed = {
       runId: result.runId,
       test: result.claims.test,
