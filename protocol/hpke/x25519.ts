@@ -35,7 +35,7 @@ let refilling = false;
 function refillSpare(): void {
   if (refilling) return;
   refilling = true;
-  generateKeyPair('x25519', {}, (error, publicKey, privateKey) => {
+  generateKeyPair('x25519', (error, publicKey, privateKey) => {
     refilling = false;
     if (!error) spare = { privateKey, publicKey: rawPublicKey(publicKey) };
   });
