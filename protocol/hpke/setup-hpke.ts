@@ -28,7 +28,6 @@ import { labeledExpand, labeledExtract } from './labeled-kdf.ts';
 import {
   assertX25519PrivateKey,
   generateX25519KeyPair,
-  takeEphemeralX25519KeyPair,
   importX25519PrivateKey,
   importX25519PublicKey,
   rawPublicKey,
@@ -93,7 +92,7 @@ export function setupHpkeSender(options: SetupSenderOptions): HpkeSender {
   assertHpkeSuite(suite);
   const mode = modeOf(options.psk, options.senderKey !== undefined);
   const pkR = importX25519PublicKey(options.recipientPublicKey);
-  const ephemeral = options.ephemeralKey ?? takeEphemeralX25519KeyPair();
+  const ephemeral = options.ephemeralKey ?? generateX25519KeyPair();
   const enc = ephemeral.publicKey;
   let dh: Buffer;
   let kemContext: Buffer;

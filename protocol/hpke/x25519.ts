@@ -6,7 +6,7 @@
  * unless cached). Private keys only come from raw bytes in DeriveKeyPair and tests, and Node's
  * JWK import would want the public half too, so they use the fixed PKCS#8 prefix (RFC 8410).
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { HpkeInvalidKeyError } from '../errors.ts';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -21,31 +21,6 @@ export interface X25519KeyPair {
 export function generateX25519KeyPair(): X25519KeyPair {
   const { privateKey, publicKey } = generateKeyPairSync('x25519');
   return { privateKey, publicKey: rawPublicKey(publicKey) };
-}
-
-/*
- * Encap's ephemeral key pair, made ahead of time: a key generated on the thread pool while the
- * caller waits for its last answer is ready when the next request is sealed, which takes key
- * generation off the request's path. Each pair is handed out once and dropped (`spare` is
- * cleared before anything else happens); when none is ready, one is made on the spot.
- */
-let spare: X25519KeyPair | undefined;
-let refilling = false;
-
-function refillSpare(): void {
-  if (refilling) return;
-  refilling = true;
-  generateKeyPair('x25519', (error, publicKey, privateKey) => {
-    refilling = false;
-    if (!error) spare = { privateKey, publicKey: rawPublicKey(publicKey) };
-  });
-}
-
-export function takeEphemeralX25519KeyPair(): X25519KeyPair {
-  const ready = spare;
-  spare = undefined;
-  refillSpare();
-  return ready ?? generateX25519KeyPair();
 }
 
 // The recipient key a client seals to is the same attested key request after request.
