@@ -136,7 +136,7 @@ export const benchmark: Benchmark = {
         `before the next node starts) and the model calls' detour through the host's egress proxy. ${fixed(overheadMeanMs - inNodesMs, 1)} ms ` +
         `are outside them: an echo through the same stack (SDK seal and verify, HTTP, host, channel, one durable audit record) takes ` +
         `${fixed(meanMs(echo1), 1)} ms, and the rest is the runtime's work around the nodes (token verification, the invoke gate, a checkpoint ` +
-        `lookup through the host before each node, the run's sealed event history, whose end must land before the answer). Durability accounts for ${fixed(durabilityMs, 1)} ms of a run ` +
+        `lookup through the host before the first node (a fresh run has none), the run's sealed event history, whose end must land before the answer). Durability accounts for ${fixed(durabilityMs, 1)} ms of a run ` +
         `(${fixed((durabilityMs / overheadMeanMs) * 100, 0)} % of the mean overhead): with the host's store at synchronous=NORMAL, no fsync per ` +
         `write, a run takes ${fixed(meanMs(stackNormal1), 1)} ms instead of ${fixed(meanMs(stack1), 1)} ms; each run makes ${workflow.nodes.length} ` +
         'checkpoints, its event history and one audit record durable. At concurrency 8 the dev model server (one CPU-bound process) bounds the ' +
