@@ -171,12 +171,12 @@ export async function createEnclaveService(options: EnclaveServiceOptions): Prom
       const gate = launch.decisions.find((d) => d.action === 'launch');
       await audit.append({
         v: 1,
-        kind: 'launch',
+        kind: launch.status === 'withdrawn' ? 'withdraw' : 'launch',
         run: null,
         workflow: launch.workflow,
         policy: policyHex,
         decision: { action: 'launch', allow: launch.status === 'launched', policies: gate?.policyIds ?? [] },
-        status: launch.status === 'launched' ? 'succeeded' : 'rejected',
+        status: launch.status === 'denied' ? 'rejected' : 'succeeded',
         error: launch.error?.code ?? null,
         request: null,
         output: null,

@@ -36,7 +36,11 @@ export interface AuditDecision {
   readonly policies: readonly string[];
 }
 
-export type AuditKind = 'run' | 'launch' | 'read';
+/**
+ * `launch`: the enclave verified (or refused) a workflow the host launched. `withdraw`: a workflow
+ * it had verified left the host's launched set (paused or stopped there) and no longer runs.
+ */
+export type AuditKind = 'run' | 'launch' | 'withdraw' | 'read';
 
 /** One gate decision of a run or launch (DESIGN §7.3): Cedar's, or an engine-enforced limit. */
 export interface AuditGateDecision {

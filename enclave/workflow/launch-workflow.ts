@@ -23,7 +23,8 @@ export interface LaunchAudit {
   readonly decisions: readonly DecisionRecord[];
   /** Reviewers whose approvals counted. */
   readonly approvedBy: readonly string[];
-  readonly status: 'launched' | 'denied';
+  /** `withdrawn`: it had been verified and is no longer in the host's launched set. */
+  readonly status: 'launched' | 'denied' | 'withdrawn';
   readonly error: { readonly code: string } | null;
 }
 

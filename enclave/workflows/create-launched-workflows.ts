@@ -136,6 +136,21 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
     return { audit, error };
   }
 
+  function withdrawnOutcome(ref: WorkflowRef): LaunchAudit {
+    return Object.freeze({
+      v: 1,
+      kind: 'launch',
+      at: new Date(now()).toISOString(),
+      who: { issuer: launcher.issuer, subject: launcher.subject },
+      workflow: ref,
+      policy: { digest: bundle.digest },
+      decisions: [],
+      approvedBy: [],
+      status: 'withdrawn',
+      error: null,
+    });
+  }
+
   async function load(): Promise<readonly LaunchOutcome[]> {
     const entries = parseLaunchedSet(await options.source());
     const nextVerified = new Map<string, VerifiedWorkflow>();
@@ -150,6 +165,14 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
         reported.add(key);
         fresh.push({ audit: outcome.audit, error: outcome.error });
       }
+    }
+    // A workflow verified before and absent now was paused or stopped on the host: it stops running
+    // here, and that is a lifecycle change the audit trail records. Forgetting its launch report
+    // lets a later resume be recorded as a launch again.
+    for (const [name, before] of verified) {
+      if (nextVerified.has(name) || nextRefused.has(name)) continue;
+      for (const key of [...reported]) if (key.startsWith(`${name}@`)) reported.delete(key);
+      fresh.push({ audit: withdrawnOutcome(before.ref), error: undefined });
     }
     verified = nextVerified;
     refused = nextRefused;

@@ -205,7 +205,7 @@ describe('the periodic refresh with the enclave service', () => {
 
   const ref = (e: LaunchedWorkflowEntry) => ({ name: e.name, version: e.version, digest: e.digest });
 
-  it('drops a workflow the host paused within one interval, and attests the smaller set', async () => {
+  it('drops a workflow the host paused within one interval, attests the smaller set, and records the withdrawal', async () => {
     const w = await world([rag, agent]);
     expect(w.runtime.launched.get('claims-rag')).toBeDefined();
     w.host.launched = [agent]; // paused on the host: no longer in its launched set
@@ -214,7 +214,26 @@ describe('the periodic refresh with the enclave service', () => {
     expect(w.runtime.launched.get('claims-rag')).toBeUndefined();
     expect(w.runtime.launched.digest()).toBe(registryDigest([ref(agent)]));
     expect(await attestedWorkflows(w.service)).toBe(registryDigest([ref(agent)]));
-    expect(w.noticed).toEqual([]); // a pause is not a launch or a refusal: nothing new for the trail
+    expect(w.noticed.map((o) => [o.audit.workflow.name, o.audit.status])).toEqual([['claims-rag', 'withdrawn']]);
+    const withdrawal = w.records.at(-1)!;
+    expect(withdrawal).toMatchObject({ kind: 'withdraw', workflow: ref(rag), status: 'succeeded', decision: { action: 'launch', allow: false } });
+    // Nothing changes on the next read: the withdrawal is recorded once.
+    await w.clock.fire();
+    expect(w.records.filter((r) => r.kind === 'withdraw')).toHaveLength(1);
+    await w.refresh.stop();
+  });
+
+  it('records a resume after a pause as a launch again', async () => {
+    const w = await world([rag]);
+    const launches = () => w.records.filter((r) => r.kind === 'launch' && r.workflow?.name === 'claims-rag' && r.status === 'succeeded');
+    expect(launches()).toHaveLength(1);
+    w.host.launched = [];
+    await w.clock.fire();
+    w.host.launched = [rag];
+    await w.clock.fire();
+    expect(w.runtime.launched.get('claims-rag')).toBeDefined();
+    expect(w.records.map((r) => r.kind).slice(-2)).toEqual(['withdraw', 'launch']);
+    expect(launches()).toHaveLength(2);
     await w.refresh.stop();
   });
 
