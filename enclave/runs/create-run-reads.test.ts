@@ -120,10 +120,12 @@ describe('run read gate', () => {
     expect(g.audit[0]!.details?.who).toEqual({ issuer: 'dev', subject: 'alice' });
   });
 
-  it('lets a member of the auditors group read any run', async () => {
+  it('lets a member of the auditors group read any run, without its output (restored for the owner, not for them)', async () => {
     const g = gate();
     await aliceRun(g);
-    expect(await readAs(g, auditor)).toMatchObject({ ok: { run: { id: runId } } });
+    const answer = await readAs(g, auditor);
+    expect(answer).toMatchObject({ ok: { run: { id: runId, status: 'succeeded' } } });
+    expect('ok' in answer && 'output' in answer.ok.run).toBe(false);
     expect(g.audit[0]!.decision).toMatchObject({ allow: true, policies: ['auditors-read-runs'] });
   });
 

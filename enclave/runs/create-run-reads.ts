@@ -57,7 +57,7 @@ export interface RunReads {
   events(routeRunId: string, sealed: Uint8Array, signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
-type Gate = { readonly ok: true; readonly run: RecordedRun } | { readonly ok: false; readonly error: CloisterError };
+type Gate = { readonly ok: true; readonly run: RecordedRun; readonly owner: boolean } | { readonly ok: false; readonly error: CloisterError };
 
 export function createRunReads(options: RunReadsOptions): RunReads {
   const { recorder, authorizer, now } = options;
@@ -129,7 +129,7 @@ export function createRunReads(options: RunReadsOptions): RunReads {
       // Denied reads say exactly what unknown runs say.
       if (decision.decision !== 'allow') return refuse(new RunNotFoundError());
       await audit(null);
-      return { ok: true, run };
+      return { ok: true, run, owner: identity.issuer === run.owner.issuer && identity.subject === run.owner.subject };
     } catch (error) {
       if (error instanceof CloisterError) return refuse(error);
       throw error;
@@ -141,7 +141,7 @@ export function createRunReads(options: RunReadsOptions): RunReads {
       const opened = open(sealed);
       const result = await gate(routeRunId, opened);
       const body = result.ok
-        ? encodeReadRunResponse({ v: 1, ok: { run: runView(result.run) } })
+        ? encodeReadRunResponse({ v: 1, ok: { run: runView(result.run, { output: result.owner }) } })
         : encodeReadRunResponse({ v: 1, error: { code: result.error.code, message: result.error.message } });
       return sealResponse(opened.context, body);
     },
@@ -175,8 +175,13 @@ export function createRunReads(options: RunReadsOptions): RunReads {
   };
 }
 
-/** What a reader sees: the run without its owner (the reader knows who they are; an auditor need not be told). */
-export function runView(run: RecordedRun): RunView {
+/**
+ * What a reader sees: the run without its owner (the reader knows who they are; an auditor need
+ * not be told). The output goes to the owner only: its restored values passed the restore gates
+ * for the owner, not for whoever else policy lets read the run (an auditor sees status, events and
+ * timing, and the output digest is in the audit record).
+ */
+export function runView(run: RecordedRun, include: { readonly output: boolean } = { output: true }): RunView {
   return {
     id: run.runId,
     workflow: { ...run.workflow },
@@ -185,7 +190,7 @@ export function runView(run: RecordedRun): RunView {
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     events: run.events.map((e) => ({ ...e })),
-    ...(run.output === undefined ? {} : { output: run.output }),
+    ...(run.output === undefined || !include.output ? {} : { output: run.output }),
     ...(run.error === undefined ? {} : { error: { ...run.error } }),
   };
 }
