@@ -119,7 +119,13 @@ async function main(): Promise<void> {
   // benchmark. Lines wait at most a quarter of a second, and are flushed when the host exits.
   const logStream = destination({ dest: 1, sync: false, minLength: 4096 });
   setInterval(() => logStream.flush(), 250).unref();
-  process.on('exit', () => logStream.flushSync());
+  process.on('exit', () => {
+    try {
+      logStream.flushSync();
+    } catch {
+      // stdout is gone (the supervisor closed the pipe): there is nobody left to read the lines.
+    }
+  });
   const app = await createHostServer({
     link,
     logStream,

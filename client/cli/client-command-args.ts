@@ -3,6 +3,7 @@
  * [--trust FILE] [--token T] [--api-key K] [--json]`, plus the command's own.
  */
 import type { ParseArgsConfig } from 'node:util';
+import type { JsonValue } from '../../protocol/messages.ts';
 import { createClient, type CloisterClient } from '../create-client.ts';
 import { parseCommandArgs, UsageError } from './cli-io.ts';
 import { apiKeyOption, readTrustFile } from './trust-file.ts';
@@ -33,4 +34,13 @@ export function parseClientCommandArgs<O extends Options>(args: readonly string[
     token: values.token as string | undefined,
     client: (): CloisterClient => createClient({ url, trust: readTrustFile(trust), ...apiKeyOption(apiKey) }),
   };
+}
+
+/** A workflow input given on the command line (INPUT_JSON). */
+export function parseInputJson(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new UsageError('INPUT_JSON is not valid JSON');
+  }
 }

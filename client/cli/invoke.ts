@@ -5,22 +5,16 @@
  * `cloister receipt verify`; it holds the input and the token, so keep it like the data.
  */
 import { writeFileSync } from 'node:fs';
-import type { JsonValue } from '../../protocol/messages.ts';
 import { evidenceToJson } from '../verify-evidence.ts';
 import { EXIT_OK, UsageError, writeJson, type CliIo } from './cli-io.ts';
 import { reportError } from './report-error.ts';
-import { parseClientCommandArgs } from './client-command-args.ts';
+import { parseClientCommandArgs, parseInputJson } from './client-command-args.ts';
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals, json, token, client: connect } = parseClientCommandArgs(args, { evidence: { type: 'string' } });
   if (positionals.length !== 2) throw new UsageError('give WORKFLOW and INPUT_JSON');
   const [workflow, inputText] = positionals as [string, string];
-  let input: JsonValue;
-  try {
-    input = JSON.parse(inputText) as JsonValue;
-  } catch {
-    throw new UsageError('INPUT_JSON is not valid JSON');
-  }
+  const input = parseInputJson(inputText);
   try {
     const client = connect();
     const result = await client.invoke(workflow, input, token ? { token } : {});

@@ -7,12 +7,11 @@
  * text): they are printed to the author and nowhere else.
  */
 import { readFile } from 'node:fs/promises';
-import type { JsonValue } from '../../protocol/messages.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import type { WorkflowDocument } from '../../protocol/workflows/workflow-document.ts';
 import { EXIT_OK, UsageError, writeJson, type CliIo } from './cli-io.ts';
 import { reportError } from './report-error.ts';
-import { parseClientCommandArgs } from './client-command-args.ts';
+import { parseClientCommandArgs, parseInputJson } from './client-command-args.ts';
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const { positionals, json, token, client: connect } = parseClientCommandArgs(args);
@@ -24,12 +23,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   } catch {
     throw new UsageError(`cannot read workflow file: ${file}`);
   }
-  let input: JsonValue;
-  try {
-    input = JSON.parse(inputText) as JsonValue;
-  } catch {
-    throw new UsageError('INPUT_JSON is not valid JSON');
-  }
+  const input = parseInputJson(inputText);
   try {
     const draft: WorkflowDocument = parseWorkflow(text, file.endsWith('.json') ? 'json' : 'auto');
     const client = connect();

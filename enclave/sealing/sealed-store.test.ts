@@ -101,6 +101,15 @@ describe.each(blobStoreBackends)('sealed store over $name', (backend) => {
       expect(await open().verifyLog(events)).toEqual(head);
     });
 
+    it('keeps one unbroken log through bursts of concurrent appends, each landing in call order', async () => {
+      for (let burst = 0; burst < 4; burst++) {
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.append(events, text(`burst ${burst} entry ${i}`))));
+        expect(results.map((r) => r.position)).toEqual(Array.from({ length: 8 }, (_, i) => burst * 8 + i));
+      }
+      expect(await open().verifyLog(events)).toMatchObject({ length: 32 });
+      expect(read((await open().readLog(events, 13, 1))[0]?.plaintext)).toBe('burst 1 entry 5');
+    });
+
     it('stores checkpoints under keys that show the run but not the graph position', async () => {
       const at = await putAt(checkpoint('map[alice]'), 'x');
       expect(at.key).toMatch(/^run_1\/[0-9a-f]{32}$/);

@@ -274,10 +274,16 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
           logHeads.set(key, head);
           return head;
         })();
-        pipeline.tail = landed.then(
+        const tail = landed.then(
           () => true,
           () => false,
         );
+        pipeline.tail = tail;
+        // Once the newest append has landed and nothing follows it, the remembered head says all
+        // the pipeline knew: drop it, so that a log per run does not leave one behind per run.
+        void tail.then((ok) => {
+          if (ok && pipeline.tail === tail && pipelines.get(key) === pipeline) pipelines.delete(key);
+        });
         return landed;
       },
     };
@@ -285,11 +291,10 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
     return pipeline;
   }
 
-  /** The log's pipeline, ready for one more append (inside the log's queue). */
+  /** A new pipeline for the log, after a failed one has drained (inside the log's queue). */
   async function pipelineFor(a: BlobAddress): Promise<Pipeline> {
     const key = id(a);
     const current = pipelines.get(key);
-    if (current && !current.stale) return current;
     if (current) await current.tail;
     const start = logHeads.has(key) && !current ? known(a) : await syncHead(a);
     return newPipeline(key, start);
@@ -356,7 +361,9 @@ export function createSealedStore(options: SealedStoreOptions): SealedStore {
       assertPlaintext(plaintext);
       // Sealed and sent in call order, but not held in the queue while it lands: see `pipelines`.
       const { landed } = await serialised(id(a), async () => {
-        const pipeline = await pipelineFor(a);
+        // No await between taking a pipeline and adding to it: it must not be dropped in between.
+        const current = pipelines.get(id(a));
+        const pipeline = current && !current.stale ? current : await pipelineFor(a);
         const base = pipeline.next;
         const context: BlobContext = { namespace, kind: ref.kind, key: a.key };
         const sealed = sealBlob(keys, { context, epoch, sequence: base.length, previous: base.hash, plaintext });

@@ -62,17 +62,31 @@ export async function launchWorkflow(options: {
   } catch (caught) {
     error = caught instanceof CloisterError ? caught : new InternalError({ cause: caught });
   }
-  const audit: LaunchAudit = Object.freeze({
+  const audit = launchAudit({ at: now(), who: principal, workflow: ref, policy: bundle.digest, decisions, approvedBy, status: error ? 'denied' : 'launched', error });
+  return Object.freeze({ launched: !error, workflow: ref, error, audit });
+}
+
+/** The audit of one launch decision (or withdrawal) by `who`, as the enclave's trail records it. */
+export function launchAudit(fields: {
+  readonly at: number;
+  readonly who: { readonly issuer: string; readonly subject: string };
+  readonly workflow: WorkflowRef;
+  readonly policy: string;
+  readonly decisions?: readonly DecisionRecord[];
+  readonly approvedBy?: readonly string[];
+  readonly status: LaunchAudit['status'];
+  readonly error?: CloisterError | undefined;
+}): LaunchAudit {
+  return Object.freeze({
     v: 1,
     kind: 'launch',
-    at: new Date(now()).toISOString(),
-    who: { issuer: principal.issuer, subject: principal.subject },
-    workflow: ref,
-    policy: { digest: bundle.digest },
-    decisions,
-    approvedBy,
-    status: error ? 'denied' : 'launched',
-    error: error ? { code: error.code } : null,
+    at: new Date(fields.at).toISOString(),
+    who: { issuer: fields.who.issuer, subject: fields.who.subject },
+    workflow: fields.workflow,
+    policy: { digest: fields.policy },
+    decisions: fields.decisions ?? [],
+    approvedBy: fields.approvedBy ?? [],
+    status: fields.status,
+    error: fields.error ? { code: fields.error.code } : null,
   });
-  return Object.freeze({ launched: !error, workflow: ref, error, audit });
 }

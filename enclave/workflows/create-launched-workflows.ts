@@ -23,7 +23,7 @@ import { validateWorkflow } from '../../protocol/workflows/validate-workflow.ts'
 import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
 import type { WorkflowDocument } from '../../protocol/workflows/workflow-document.ts';
 import { LaunchedSetInvalidError, WorkflowAlteredError } from '../errors.ts';
-import { launchWorkflow, type LaunchAudit } from '../workflow/launch-workflow.ts';
+import { launchAudit, launchWorkflow, type LaunchAudit } from '../workflow/launch-workflow.ts';
 
 /**
  * Who launches, as the `launch` gate sees it: the deployment's operator acting through the
@@ -120,35 +120,11 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
     return { audit: result.audit, error: undefined, workflow: Object.freeze({ ref: result.workflow, document, approvedBy: result.audit.approvedBy }) };
   }
 
-  function refusedOutcome(ref: WorkflowRef, error: CloisterError): LaunchOutcome {
-    const audit: LaunchAudit = Object.freeze({
-      v: 1,
-      kind: 'launch',
-      at: new Date(now()).toISOString(),
-      who: { issuer: launcher.issuer, subject: launcher.subject },
-      workflow: ref,
-      policy: { digest: bundle.digest },
-      decisions: [],
-      approvedBy: [],
-      status: 'denied',
-      error: { code: error.code },
-    });
-    return { audit, error };
-  }
+  const auditOf = (ref: WorkflowRef, status: 'denied' | 'withdrawn', error?: CloisterError) =>
+    launchAudit({ at: now(), who: launcher, workflow: ref, policy: bundle.digest, status, error });
 
-  function withdrawnOutcome(ref: WorkflowRef): LaunchAudit {
-    return Object.freeze({
-      v: 1,
-      kind: 'launch',
-      at: new Date(now()).toISOString(),
-      who: { issuer: launcher.issuer, subject: launcher.subject },
-      workflow: ref,
-      policy: { digest: bundle.digest },
-      decisions: [],
-      approvedBy: [],
-      status: 'withdrawn',
-      error: null,
-    });
+  function refusedOutcome(ref: WorkflowRef, error: CloisterError): LaunchOutcome {
+    return { audit: auditOf(ref, 'denied', error), error };
   }
 
   async function load(): Promise<readonly LaunchOutcome[]> {
@@ -172,7 +148,7 @@ export function createLaunchedWorkflows(options: LaunchedWorkflowsOptions): Laun
     for (const [name, before] of verified) {
       if (nextVerified.has(name) || nextRefused.has(name)) continue;
       for (const key of [...reported]) if (key.startsWith(`${name}@`)) reported.delete(key);
-      fresh.push({ audit: withdrawnOutcome(before.ref), error: undefined });
+      fresh.push({ audit: auditOf(before.ref, 'withdrawn'), error: undefined });
     }
     verified = nextVerified;
     refused = nextRefused;

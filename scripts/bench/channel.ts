@@ -6,8 +6,8 @@
  * fastify JSON echo endpoint in its own process. Both with a 1 KB input, at concurrency 1 and
  * 32. Plus HPKE request seal and open alone.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
@@ -15,8 +15,8 @@ import { createClient } from '../../client/create-client.ts';
 import { encapsulationKeyId, openRequest, sealRequest } from '../../protocol/encapsulation.ts';
 import { generateHpkeKeyPair } from '../../protocol/hpke/setup-hpke.ts';
 import { startChild } from '../stack/child-process.ts';
-import { startStack } from '../stack/start-stack.ts';
 import { fixed, machineInfo, markdownTable, summarize, target, timeEach, type Benchmark, type Samples } from './bench-kit.ts';
+import { startBenchStacks } from './start-bench-stacks.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -88,17 +88,8 @@ export const benchmark: Benchmark = {
     const seal = await timeEach(() => sealRequest(key, plaintext), { iterations: quick ? 500 : 3_000 });
     const open = await timeEach(() => openRequest({ keyId: key.keyId, keyPair }, sealed), { iterations: quick ? 500 : 3_000 });
 
-    const dataDir = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
-    const stack = await startStack({ port: 0, dataDir, hostArgs: ['--rate-limit', '100000000'], log: () => {} });
-    // The same stack with the sealed store's SQLite at synchronous=NORMAL: what the per-record
-    // fsync of the audit log costs (docs/sealed-store.md, "Durability"; the stack keeps FULL).
-    const dataDirNormal = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
-    const stackNormal = await startStack({ port: 0, dataDir: dataDirNormal, hostArgs: ['--rate-limit', '100000000', '--store-sync', 'normal'], log: () => {} }).catch(
-      async (error: unknown) => {
-        await stack.stop();
-        throw error;
-      },
-    );
+    const stacks = await startBenchStacks();
+    const { durable: stack, normal: stackNormal } = stacks;
     const plain = startChild({ name: 'plain-echo', command: process.execPath, args: [join(repoRoot, 'bin', 'run-ts.js'), join(repoRoot, 'scripts', 'bench', 'plain-echo-server.ts')] });
     try {
       const plainOrigin = await plain.ready;
@@ -188,10 +179,7 @@ export const benchmark: Benchmark = {
       };
     } finally {
       await plain.stop();
-      await stack.stop();
-      await stackNormal.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-      rmSync(dataDirNormal, { recursive: true, force: true });
+      await stacks.stop();
     }
   },
 };

@@ -19,17 +19,18 @@
  * outside the nodes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createClient } from '../../client/create-client.ts';
 import { parseWorkflow } from '../../protocol/workflows/validate-workflow.ts';
 import { demoCollectionDocuments } from '../stack/stack-kms.ts';
-import { startStack, type RunningStack } from '../stack/start-stack.ts';
+import type { RunningStack } from '../stack/start-stack.ts';
 import { fixed, machineInfo, markdownTable, target, type Benchmark } from './bench-kit.ts';
 import { WORKFLOW_BENCH_QUESTIONS, workflowLoad, type WorkflowCall, type WorkflowLoadResult } from './workflow-load.ts';
+import { startBenchStacks } from './start-bench-stacks.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -66,17 +67,8 @@ export const benchmark: Benchmark = {
     const n8 = quick ? 120 : 320;
     const warmup = quick ? 10 : 30;
 
-    const dataDir = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
-    const stack = await startStack({ port: 0, dataDir, hostArgs: ['--rate-limit', '100000000'], log: () => {} });
-    // The same stack with the sealed store's SQLite at synchronous=NORMAL: what making every
-    // checkpoint and audit record durable (fsync) costs a run (docs/sealed-store.md, "Durability").
-    const dataDirNormal = mkdtempSync(join(tmpdir(), 'cloister-bench-'));
-    const stackNormal = await startStack({ port: 0, dataDir: dataDirNormal, hostArgs: ['--rate-limit', '100000000', '--store-sync', 'normal'], log: () => {} }).catch(
-      async (error: unknown) => {
-        await stack.stop();
-        throw error;
-      },
-    );
+    const stacks = await startBenchStacks();
+    const { durable: stack, normal: stackNormal } = stacks;
     try {
       const caller = async (running: RunningStack) => {
         const token = readFileSync(running.tokenFile, 'utf8').trim();
@@ -196,10 +188,7 @@ export const benchmark: Benchmark = {
         data: { questions: WORKFLOW_BENCH_QUESTIONS, inProcess1, stack1, stackNormal1, echo1, inProcess8, stack8, isolation: stack.isolation.mode },
       };
     } finally {
-      await stack.stop();
-      await stackNormal.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-      rmSync(dataDirNormal, { recursive: true, force: true });
+      await stacks.stop();
     }
   },
 };
