@@ -5,6 +5,10 @@
  * socket → enclave process (open, replay check, echo, audit, sign, seal) and back. Plain: a
  * fastify JSON echo endpoint in its own process. Both with a 1 KB input, at concurrency 1 and
  * 32. Plus HPKE request seal and open alone.
+ *
+ * A third baseline, the relay, has the confidential path's shape without any of its work: a
+ * fastify endpoint relaying the body as a raw frame over a Unix socket to a third process that
+ * echoes it. Where Cloister lands between plain and relay is hops; beyond relay, our own work.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -90,9 +94,13 @@ export const benchmark: Benchmark = {
 
     const stacks = await startBenchStacks();
     const { durable: stack, normal: stackNormal } = stacks;
-    const plain = startChild({ name: 'plain-echo', command: process.execPath, args: [join(repoRoot, 'bin', 'run-ts.js'), join(repoRoot, 'scripts', 'bench', 'plain-echo-server.ts')] });
+    const benchScript = (name: string, ...args: string[]) => ({ name, command: process.execPath, args: [join(repoRoot, 'bin', 'run-ts.js'), join(repoRoot, 'scripts', 'bench', `${name}.ts`), ...args] });
+    const plain = startChild(benchScript('plain-echo-server'));
+    const frameEcho = startChild(benchScript('frame-echo-server'));
+    let relay: ReturnType<typeof startChild> | undefined;
     try {
-      const plainOrigin = await plain.ready;
+      relay = startChild(benchScript('relay-echo-server', await frameEcho.ready));
+      const [plainOrigin, relayOrigin] = await Promise.all([plain.ready, relay.ready]);
       const plainUrl = `${plainOrigin}/echo`;
       // The SDK's own transport (an undici Pool with keep-alive) and the same for the baseline,
       // so the difference is Cloister's, not the HTTP client's. Global fetch on both sides too,
@@ -102,6 +110,7 @@ export const benchmark: Benchmark = {
       const normalClient = createClient({ url: stackNormal.url, trust: stackNormal.trust });
       await Promise.all([client.attest(), fetchClient.attest(), normalClient.attest()]);
       const plainPool = new Pool(plainOrigin, { connections: 64 });
+      const relayPool = new Pool(relayOrigin, { connections: 64 });
       const headers = { 'content-type': 'application/json' };
       const sealedCall = () => client.invoke('echo', input);
       const sealedFetchCall = () => fetchClient.invoke('echo', input);
@@ -110,23 +119,30 @@ export const benchmark: Benchmark = {
         const res = await plainPool.request({ method: 'POST', path: '/echo', headers, body });
         return res.body.json();
       };
+      const relayCall = async () => {
+        const res = await relayPool.request({ method: 'POST', path: '/echo', headers, body });
+        return res.body.json();
+      };
       const plainFetchCall = async () => {
         const res = await fetch(plainUrl, { method: 'POST', headers, body });
         return res.json();
       };
       const plainServers = { server: plain.pid };
       const sealedServers = { host: stack.host.pid, enclave: stack.enclave().pid };
+      const relayServers = { relay: relay.pid, echo: frameEcho.pid };
       const plain1 = await load(plainCall, 1, n1, plainServers);
+      const relay1 = await load(relayCall, 1, n1, relayServers);
       const sealed1 = await load(sealedCall, 1, n1, sealedServers);
       const plainFetch1 = await load(plainFetchCall, 1, n1);
       const sealedFetch1 = await load(sealedFetchCall, 1, n1);
       const sealedNormal1 = await load(sealedNormalCall, 1, n1);
       const plain32 = await load(plainCall, 32, n32, plainServers);
+      const relay32 = await load(relayCall, 32, n32, relayServers);
       const sealed32 = await load(sealedCall, 32, n32, sealedServers);
       const plainFetch32 = await load(plainFetchCall, 32, n32);
       const sealedFetch32 = await load(sealedFetchCall, 32, n32);
       const sealedNormal32 = await load(sealedNormalCall, 32, n32);
-      await Promise.all([plainPool.close(), client.close(), fetchClient.close(), normalClient.close()]);
+      await Promise.all([plainPool.close(), relayPool.close(), client.close(), fetchClient.close(), normalClient.close()]);
 
       const overheadMs = (sealed1.latency.p50Us - plain1.latency.p50Us) / 1000;
       const ratio = sealed32.perSecond / plain32.perSecond;
@@ -136,11 +152,13 @@ export const benchmark: Benchmark = {
           ['path', 'concurrency', 'requests', 'requests/s', 'p50 ms', 'p99 ms'],
           [
             row('plain fastify echo (undici)', plain1),
+            row('relay: fastify → Unix socket → echo process, no crypto', relay1),
             row('Cloister echo (SDK → host → enclave)', sealed1),
             row('plain fastify echo (global fetch)', plainFetch1),
             row('Cloister echo, SDK on global fetch', sealedFetch1),
             row('Cloister echo, store synchronous=NORMAL', sealedNormal1),
             row('plain fastify echo (undici)', plain32),
+            row('relay: fastify → Unix socket → echo process, no crypto', relay32),
             row('Cloister echo (SDK → host → enclave)', sealed32),
             row('plain fastify echo (global fetch)', plainFetch32),
             row('Cloister echo, SDK on global fetch', sealedFetch32),
@@ -150,9 +168,10 @@ export const benchmark: Benchmark = {
         '',
         'Targets compare the SDK (undici transport) with the plain endpoint called through undici. The global-fetch rows ' +
           'show the transport change; the synchronous=NORMAL rows show what the audit log\'s per-record fsync costs ' +
-          '(the stack keeps every write durable: docs/sealed-store.md, "Durability").',
+          '(the stack keeps every write durable: docs/sealed-store.md, "Durability"). The relay rows are the path\'s shape ' +
+          '(three processes, two hops) with none of Cloister\'s work: the part of the gap to plain that no implementation of this design avoids.',
         '',
-        ...cpuSection(plain32, sealed32),
+        ...cpuSection(plain32, relay32, sealed32),
         markdownTable(
           ['HPKE (1 KB, X25519 / HKDF-SHA256 / AES-256-GCM)', 'p50 µs', 'p99 µs', 'mean µs'],
           [
@@ -175,10 +194,10 @@ export const benchmark: Benchmark = {
           target('HPKE open p50', Number(fixed(open.p50Us, 1)), 'µs', '<=', 200),
         ],
         markdown,
-        data: { plain1, sealed1, plain32, sealed32, plainFetch1, sealedFetch1, sealedNormal1, plainFetch32, sealedFetch32, sealedNormal32, hpke: { seal, open }, isolation: stack.isolation.mode },
+        data: { plain1, relay1, sealed1, plain32, relay32, sealed32, plainFetch1, sealedFetch1, sealedNormal1, plainFetch32, sealedFetch32, sealedNormal32, hpke: { seal, open }, isolation: stack.isolation.mode },
       };
     } finally {
-      await plain.stop();
+      await Promise.all([plain.stop(), frameEcho.stop(), relay?.stop()]);
       await stacks.stop();
     }
   },
@@ -188,8 +207,8 @@ export const benchmark: Benchmark = {
  * Where throughput at concurrency 32 is bounded: every process shares the machine's cores, so
  * the CPU time one request costs across all of them caps requests/s at cores / (CPU per request).
  */
-function cpuSection(plain: LoadResult, sealed: LoadResult): string[] {
-  if (!plain.cpuPerRequestUs || !sealed.cpuPerRequestUs) return [];
+function cpuSection(plain: LoadResult, relay: LoadResult, sealed: LoadResult): string[] {
+  if (!plain.cpuPerRequestUs || !relay.cpuPerRequestUs || !sealed.cpuPerRequestUs) return [];
   const cores = machineInfo().cores;
   const total = (cpu: Readonly<Record<string, number>>) => Object.values(cpu).reduce((a, b) => a + b, 0);
   const row = (name: string, cpu: Readonly<Record<string, number>>) => [
@@ -203,7 +222,11 @@ function cpuSection(plain: LoadResult, sealed: LoadResult): string[] {
   return [
     markdownTable(
       ['concurrency 32', 'CPU µs per request, by process', 'total µs', `ceiling on ${cores} cores, requests/s`],
-      [row('plain fastify echo (undici)', plain.cpuPerRequestUs), row('Cloister echo (SDK → host → enclave)', sealed.cpuPerRequestUs)],
+      [
+        row('plain fastify echo (undici)', plain.cpuPerRequestUs),
+        row('relay: fastify → Unix socket → echo process', relay.cpuPerRequestUs),
+        row('Cloister echo (SDK → host → enclave)', sealed.cpuPerRequestUs),
+      ],
     ),
     '',
     'CPU time per request from /proc (host, enclave, plain server) and process.cpuUsage (the client, which also runs the load loop). ' +
