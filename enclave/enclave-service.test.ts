@@ -52,7 +52,7 @@ describe('createEnclaveService attest', () => {
     const userData = decodeUserData(verified.userData!);
     expect(Buffer.from(userData.policy).equals(Buffer.from(DIAGNOSTIC_POLICY_DIGEST))).toBe(true);
     expect(Buffer.from(userData.workflows).equals(Buffer.from(createWorkflowRegistry([echoWorkflow, failing]).digest))).toBe(true);
-    expect(userData.receiptKey.alg).toBe('EdDSA');
+    expect(userData.receiptKey.alg).toBe('ES256');
   });
 
   it.each([15, 65])('refuses a nonce of %i bytes', async (length) => {
