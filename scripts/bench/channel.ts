@@ -44,11 +44,54 @@ function processCpuUs(pid: number): number | null {
   }
 }
 
-async function load(call: () => Promise<unknown>, concurrency: number, requests: number, servers: Readonly<Record<string, number>> = {}): Promise<LoadResult> {
-  for (let i = 0; i < Math.min(200, requests); i++) await call(); // warm-up, not recorded
-  const samples: number[] = [];
+interface LoadPath {
+  readonly call: () => Promise<unknown>;
+  /** Server processes whose CPU time is charged to this path (name → pid). */
+  readonly servers?: Readonly<Record<string, number>>;
+}
+
+interface Tally {
+  readonly samples: number[];
+  requests: number;
+  seconds: number;
+  cpuUs: Record<string, number>;
+  measured: boolean;
+}
+
+/**
+ * Runs the paths in alternating rounds (plain, relay, Cloister, plain, …) rather than one after
+ * another, so that a neighbour's burst or a drift in the machine's state falls on every path alike
+ * and the ratios between them stay fair. Each path is warmed up once before the first round.
+ */
+async function loadRounds<K extends string>(paths: Readonly<Record<K, LoadPath>>, concurrency: number, requests: number, rounds: number): Promise<Record<K, LoadResult>> {
+  const tallies = new Map<K, Tally>();
+  const entries = Object.entries(paths) as [K, LoadPath][];
+  for (const [name, path] of entries) {
+    for (let i = 0; i < 200; i++) await path.call(); // warm-up, not recorded
+    tallies.set(name, { samples: [], requests: 0, seconds: 0, cpuUs: {}, measured: true });
+  }
+  const perRound = Math.ceil(requests / rounds);
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, path] of entries) await loadRound(path, concurrency, perRound, tallies.get(name)!);
+  }
+  const results = {} as Record<K, LoadResult>;
+  for (const [name, t] of tallies) {
+    const cpu = Object.fromEntries(Object.entries(t.cpuUs).map(([process, us]) => [process, us / t.requests]));
+    results[name] = {
+      concurrency,
+      requests: t.requests,
+      seconds: t.seconds,
+      perSecond: t.requests / t.seconds,
+      latency: summarize(t.samples),
+      cpuPerRequestUs: t.measured ? cpu : null,
+    };
+  }
+  return results;
+}
+
+async function loadRound(path: LoadPath, concurrency: number, requests: number, tally: Tally): Promise<void> {
   let next = 0;
-  const cpuBefore = Object.entries(servers).map(([name, pid]) => [name, pid, processCpuUs(pid)] as const);
+  const cpuBefore = Object.entries(path.servers ?? {}).map(([name, pid]) => [name, pid, processCpuUs(pid)] as const);
   const clientBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(
@@ -56,21 +99,20 @@ async function load(call: () => Promise<unknown>, concurrency: number, requests:
       while (next < requests) {
         next++;
         const t = process.hrtime.bigint();
-        await call();
-        samples.push(Number(process.hrtime.bigint() - t) / 1000);
+        await path.call();
+        tally.samples.push(Number(process.hrtime.bigint() - t) / 1000);
       }
     }),
   );
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  tally.seconds += Number(process.hrtime.bigint() - start) / 1e9;
+  tally.requests += requests;
   const client = process.cpuUsage(clientBefore);
-  const cpu: Record<string, number> = { client: (client.user + client.system) / requests };
-  let measured = true;
+  tally.cpuUs.client = (tally.cpuUs.client ?? 0) + client.user + client.system;
   for (const [name, pid, before] of cpuBefore) {
     const after = processCpuUs(pid);
-    if (before === null || after === null) measured = false;
-    else cpu[name] = (after - before) / requests;
+    if (before === null || after === null) tally.measured = false;
+    else tally.cpuUs[name] = (tally.cpuUs[name] ?? 0) + after - before;
   }
-  return { concurrency, requests, seconds, perSecond: requests / seconds, latency: summarize(samples), cpuPerRequestUs: measured ? cpu : null };
 }
 
 export const benchmark: Benchmark = {
@@ -130,18 +172,25 @@ export const benchmark: Benchmark = {
       const plainServers = { server: plain.pid };
       const sealedServers = { host: stack.host.pid, enclave: stack.enclave().pid };
       const relayServers = { relay: relay.pid, echo: frameEcho.pid };
-      const plain1 = await load(plainCall, 1, n1, plainServers);
-      const relay1 = await load(relayCall, 1, n1, relayServers);
-      const sealed1 = await load(sealedCall, 1, n1, sealedServers);
-      const plainFetch1 = await load(plainFetchCall, 1, n1);
-      const sealedFetch1 = await load(sealedFetchCall, 1, n1);
-      const sealedNormal1 = await load(sealedNormalCall, 1, n1);
-      const plain32 = await load(plainCall, 32, n32, plainServers);
-      const relay32 = await load(relayCall, 32, n32, relayServers);
-      const sealed32 = await load(sealedCall, 32, n32, sealedServers);
-      const plainFetch32 = await load(plainFetchCall, 32, n32);
-      const sealedFetch32 = await load(sealedFetchCall, 32, n32);
-      const sealedNormal32 = await load(sealedNormalCall, 32, n32);
+      const rounds = quick ? 2 : 5;
+      const at = async (concurrency: number, requests: number) =>
+        loadRounds(
+          {
+            plain: { call: plainCall, servers: plainServers },
+            relay: { call: relayCall, servers: relayServers },
+            sealed: { call: sealedCall, servers: sealedServers },
+            plainFetch: { call: plainFetchCall },
+            sealedFetch: { call: sealedFetchCall },
+            sealedNormal: { call: sealedNormalCall },
+          },
+          concurrency,
+          requests,
+          rounds,
+        );
+      const one = await at(1, n1);
+      const many = await at(32, n32);
+      const { plain: plain1, relay: relay1, sealed: sealed1, plainFetch: plainFetch1, sealedFetch: sealedFetch1, sealedNormal: sealedNormal1 } = one;
+      const { plain: plain32, relay: relay32, sealed: sealed32, plainFetch: plainFetch32, sealedFetch: sealedFetch32, sealedNormal: sealedNormal32 } = many;
       await Promise.all([plainPool.close(), relayPool.close(), client.close(), fetchClient.close(), normalClient.close()]);
 
       const overheadMs = (sealed1.latency.p50Us - plain1.latency.p50Us) / 1000;
