@@ -147,7 +147,7 @@ async function evervaultTimings(docs: readonly Doc[]): Promise<Samples> {
 interface Parser {
   readonly name: string;
   readonly parse: (der: Uint8Array) => Promise<unknown>;
-  /** The verifier's facts this parser does not expose (empty: a full replacement). */
+  /** The verifier's facts this parser does not expose, for the table. */
   readonly missing: string;
 }
 
