@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { BlobStoreUnavailableError } from '../../protocol/blob-store/errors.ts';
+import { BlobStoreConflictError, BlobStoreUnavailableError } from '../../protocol/blob-store/errors.ts';
 import { describeBlobStoreContract } from './blob-store-contract.ts';
 import { StoreConfigError } from './errors.ts';
 import { createSqliteBlobStore, type SqliteBlobStore } from './sqlite-blob-store.ts';
@@ -24,6 +24,133 @@ describeBlobStoreContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+/** A SQLite store in a fresh folder, closed and deleted after `fn`. */
+async function withFileStore(fn: (store: SqliteBlobStore, path: string) => Promise<void>, busyTimeoutMs?: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+  const path = join(dir, 'store.db');
+  const store = createSqliteBlobStore({ path, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
+  try {
+    await fn(store, path);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof BlobStoreConflictError ? 'conflict' : error instanceof BlobStoreUnavailableError ? 'unavailable' : 'other'),
+  );
+
+describe('createSqliteBlobStore batches', () => {
+  const log = { namespace: 'ns', kind: 'audit', key: 'main' };
+  const slot = { namespace: 'ns', kind: 'run-state', key: 'run_1' };
+
+  it('lands appends at p and p+1 called together, and fails only the append in between that repeats p', () =>
+    withFileStore(async (store) => {
+      const calls = [
+        store.appendLog(log, 0, Uint8Array.of(0)),
+        store.appendLog(log, 1, Uint8Array.of(1)),
+        store.appendLog(log, 1, Uint8Array.of(9)),
+        store.appendLog(log, 2, Uint8Array.of(2)),
+        store.appendLog(log, 4, Uint8Array.of(9)),
+        store.appendLog(log, 3, Uint8Array.of(3)),
+      ];
+      expect(await Promise.all(calls.map(outcome))).toEqual(['ok', 'ok', 'conflict', 'ok', 'conflict', 'ok']);
+      expect(await store.readLog(log, 0, 10)).toEqual([0, 1, 2, 3].map((i) => ({ position: i, bytes: Uint8Array.of(i) })));
+    }));
+
+  it('applies compare-and-sets called together in call order, each against the version the one before left', () =>
+    withFileStore(async (store) => {
+      const calls = [
+        store.writeSlot(slot, 0, Uint8Array.of(1)),
+        store.writeSlot(slot, 1, Uint8Array.of(2)),
+        store.writeSlot(slot, 1, Uint8Array.of(9)),
+        store.writeSlot(slot, 0, Uint8Array.of(9)),
+        store.writeSlot(slot, 2, Uint8Array.of(3)),
+      ];
+      const settled = await Promise.allSettled(calls);
+      expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason instanceof BlobStoreConflictError))).toEqual([1, 2, true, true, 3]);
+      expect(await store.readSlot(slot)).toEqual({ version: 3, bytes: Uint8Array.of(3) });
+    }));
+
+  it('fails every write of a batch whose transaction fails, keeps none of them, and commits the next batch', () =>
+    withFileStore(async (store, path) => {
+      await store.appendLog(log, 0, Uint8Array.of(0));
+      // Another handle makes one statement of the next batch fail, as an I/O error would.
+      const other = new Database(path);
+      other.exec("CREATE TRIGGER fail_third BEFORE INSERT ON log_entries WHEN NEW.position = 3 BEGIN SELECT RAISE(ABORT, 'injected'); END");
+      try {
+        const batch = [
+          store.appendLog(log, 1, Uint8Array.of(1)),
+          store.writeSlot(slot, 0, Uint8Array.of(1)),
+          store.appendLog(log, 2, Uint8Array.of(2)),
+          store.appendLog(log, 3, Uint8Array.of(3)),
+          store.appendLog(log, 4, Uint8Array.of(4)),
+        ];
+        expect(await Promise.all(batch.map(outcome))).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable', 'unavailable']);
+        expect(await store.logLength(log)).toBe(1);
+        expect(await store.readSlot(slot)).toBeNull();
+      } finally {
+        other.exec('DROP TRIGGER fail_third');
+        other.close();
+      }
+      const next = [store.appendLog(log, 1, Uint8Array.of(1)), store.writeSlot(slot, 0, Uint8Array.of(1)), store.appendLog(log, 2, Uint8Array.of(2))];
+      expect(await Promise.all(next.map(outcome))).toEqual(['ok', 'ok', 'ok']);
+      expect(await store.logLength(log)).toBe(3);
+    }));
+
+  it('fails every write of a batch it cannot lock, and commits the next batch once the lock is free', () =>
+    withFileStore(async (store, path) => {
+      const other = new Database(path);
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        const batch = [store.appendLog(log, 0, Uint8Array.of(0)), store.appendLog(log, 1, Uint8Array.of(1))];
+        expect(await Promise.all(batch.map(outcome))).toEqual(['unavailable', 'unavailable']);
+        other.exec('ROLLBACK');
+      } finally {
+        other.close();
+      }
+      const next = [store.appendLog(log, 0, Uint8Array.of(0)), store.appendLog(log, 1, Uint8Array.of(1))];
+      expect(await Promise.all(next.map(outcome))).toEqual(['ok', 'ok']);
+    }, 0));
+
+  it('shows a read every write called before it, before that write has landed', () =>
+    withFileStore(async (store) => {
+      const writes = [store.appendLog(log, 0, Uint8Array.of(7)), store.writeSlot(slot, 0, Uint8Array.of(8))];
+      expect(await store.logLength(log)).toBe(1);
+      expect(await store.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: Uint8Array.of(7) }]);
+      expect(await store.readSlot(slot)).toEqual({ version: 1, bytes: Uint8Array.of(8) });
+      await Promise.all(writes);
+    }));
+
+  it('stores the bytes as they were when the write was called, even if the caller reuses its array at once', () =>
+    withFileStore(async (store) => {
+      const reused = Uint8Array.of(1, 2);
+      const write = store.appendLog(log, 0, reused);
+      reused[0] = 9;
+      await write;
+      expect(await store.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: Uint8Array.of(1, 2) }]);
+    }));
+
+  it('lands writes called just before it is closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+    const path = join(dir, 'store.db');
+    try {
+      const store = createSqliteBlobStore({ path });
+      const write = store.appendLog(log, 0, Uint8Array.of(5));
+      await store.close();
+      await write;
+      const reopened = createSqliteBlobStore({ path });
+      expect(await reopened.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: Uint8Array.of(5) }]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('createSqliteBlobStore', () => {
