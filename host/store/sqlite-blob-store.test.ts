@@ -227,6 +227,38 @@ describe('createSqliteBlobStore', () => {
     }
   });
 
+  it('creates a new database with 8 KiB pages, so a sealed 1 KiB record stays in its row', async () => {
+    await withFileStore(async (store, path) => {
+      await store.appendLog({ namespace: 'd', kind: 'audit', key: 'a' }, 0, new Uint8Array(1200).fill(1));
+      const other = new Database(path, { readonly: true });
+      try {
+        expect(other.pragma('page_size', { simple: true })).toBe(8192);
+      } finally {
+        other.close();
+      }
+    });
+  });
+
+  it('keeps using a database made with another page size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+    const path = join(dir, 'store.db');
+    try {
+      const older = new Database(path);
+      older.pragma('page_size = 4096');
+      older.exec('CREATE TABLE unrelated (x INTEGER)');
+      older.close();
+      const store = createSqliteBlobStore({ path });
+      await Promise.all([0, 1].map((i) => store.appendLog({ namespace: 'd', kind: 'audit', key: 'a' }, i, Uint8Array.of(i))));
+      expect(await store.logLength({ namespace: 'd', kind: 'audit', key: 'a' })).toBe(2);
+      await store.close();
+      const other = new Database(path, { readonly: true });
+      expect(other.pragma('page_size', { simple: true })).toBe(4096);
+      other.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a database written by a newer schema version', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
     const path = join(dir, 'store.db');
