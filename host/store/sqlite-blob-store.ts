@@ -168,7 +168,10 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
    * taken: measured in a 32-write batch of 1 KiB appends, a SAVEPOINT/RELEASE pair per write
    * added ~0.5–8 µs of CPU per write (noisy) for nothing to roll back. A statement that fails
    * for another reason (I/O, disk full) fails the whole batch instead, as a failed commit would.
-   * An append reads its log's length once per batch; the batch then keeps it in `lengths`.
+   * An append reads its log's length once per batch; the batch then keeps it in `lengths`. It
+   * is not kept across batches: one indexed SELECT per log per batch is a few µs shared by the
+   * batch, and a remembered length would have to trust that no other connection (another
+   * process, or a host editing the file) changed the log since.
    */
   const apply = (w: QueuedWrite, lengths: Map<string, number>): number | BlobStoreConflictError => {
     const a = w.address;
