@@ -49,34 +49,6 @@ describe('createSqliteBlobStore batches', () => {
   const log = { namespace: 'ns', kind: 'audit', key: 'main' };
   const slot = { namespace: 'ns', kind: 'run-state', key: 'run_1' };
 
-  it('lands appends at p and p+1 called together, and fails only the append in between that repeats p', () =>
-    withFileStore(async (store) => {
-      const calls = [
-        store.appendLog(log, 0, Uint8Array.of(0)),
-        store.appendLog(log, 1, Uint8Array.of(1)),
-        store.appendLog(log, 1, Uint8Array.of(9)),
-        store.appendLog(log, 2, Uint8Array.of(2)),
-        store.appendLog(log, 4, Uint8Array.of(9)),
-        store.appendLog(log, 3, Uint8Array.of(3)),
-      ];
-      expect(await Promise.all(calls.map(outcome))).toEqual(['ok', 'ok', 'conflict', 'ok', 'conflict', 'ok']);
-      expect(await store.readLog(log, 0, 10)).toEqual([0, 1, 2, 3].map((i) => ({ position: i, bytes: Uint8Array.of(i) })));
-    }));
-
-  it('applies compare-and-sets called together in call order, each against the version the one before left', () =>
-    withFileStore(async (store) => {
-      const calls = [
-        store.writeSlot(slot, 0, Uint8Array.of(1)),
-        store.writeSlot(slot, 1, Uint8Array.of(2)),
-        store.writeSlot(slot, 1, Uint8Array.of(9)),
-        store.writeSlot(slot, 0, Uint8Array.of(9)),
-        store.writeSlot(slot, 2, Uint8Array.of(3)),
-      ];
-      const settled = await Promise.allSettled(calls);
-      expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason instanceof BlobStoreConflictError))).toEqual([1, 2, true, true, 3]);
-      expect(await store.readSlot(slot)).toEqual({ version: 3, bytes: Uint8Array.of(3) });
-    }));
-
   it('fails every write of a batch whose transaction fails, keeps none of them, and commits the next batch', () =>
     withFileStore(async (store, path) => {
       await store.appendLog(log, 0, Uint8Array.of(0));
@@ -117,24 +89,6 @@ describe('createSqliteBlobStore batches', () => {
       const next = [store.appendLog(log, 0, Uint8Array.of(0)), store.appendLog(log, 1, Uint8Array.of(1))];
       expect(await Promise.all(next.map(outcome))).toEqual(['ok', 'ok']);
     }, 0));
-
-  it('shows a read every write called before it, before that write has landed', () =>
-    withFileStore(async (store) => {
-      const writes = [store.appendLog(log, 0, Uint8Array.of(7)), store.writeSlot(slot, 0, Uint8Array.of(8))];
-      expect(await store.logLength(log)).toBe(1);
-      expect(await store.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: Uint8Array.of(7) }]);
-      expect(await store.readSlot(slot)).toEqual({ version: 1, bytes: Uint8Array.of(8) });
-      await Promise.all(writes);
-    }));
-
-  it('stores the bytes as they were when the write was called, even if the caller reuses its array at once', () =>
-    withFileStore(async (store) => {
-      const reused = Uint8Array.of(1, 2);
-      const write = store.appendLog(log, 0, reused);
-      reused[0] = 9;
-      await write;
-      expect(await store.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: Uint8Array.of(1, 2) }]);
-    }));
 
   it('lands writes called just before it is closed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
