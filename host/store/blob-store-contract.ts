@@ -150,6 +150,49 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
     );
 
     it(
+      'applies writes called together in call order, failing only those whose position or version is taken',
+      withStore(async ({ store }) => {
+        const outcome = (p: Promise<unknown>) => p.then((value) => value ?? 'ok', (e: unknown) => (e instanceof BlobStoreConflictError ? 'conflict' : e));
+        const calls = [
+          store.appendLog(log, 0, bytes(0)),
+          store.writeSlot(slot, 0, bytes(1)),
+          store.appendLog(log, 1, bytes(1)),
+          store.appendLog(log, 1, bytes(9)),
+          store.writeSlot(slot, 1, bytes(2)),
+          store.writeSlot(slot, 1, bytes(9)),
+          store.appendLog(log, 2, bytes(2)),
+          store.appendLog(log, 4, bytes(9)),
+          store.appendLog(log, 3, bytes(3)),
+        ];
+        expect(await Promise.all(calls.map(outcome))).toEqual(['ok', 1, 'ok', 'conflict', 2, 'conflict', 'ok', 'conflict', 'ok']);
+        expect(await store.readLog(log, 0, 10)).toEqual([0, 1, 2, 3].map((i) => ({ position: i, bytes: bytes(i) })));
+        expect(await store.readSlot(slot)).toEqual({ version: 2, bytes: bytes(2) });
+      }),
+    );
+
+    it(
+      'shows a read every write called before it, before that write has resolved',
+      withStore(async ({ store }) => {
+        const writes = [store.appendLog(log, 0, bytes(7)), store.writeSlot(slot, 0, bytes(8))];
+        expect(await store.logLength(log)).toBe(1);
+        expect(await store.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: bytes(7) }]);
+        expect(await store.readSlot(slot)).toEqual({ version: 1, bytes: bytes(8) });
+        await Promise.all(writes);
+      }),
+    );
+
+    it(
+      'stores the bytes as they were when the write was called, even if the caller reuses its array at once',
+      withStore(async ({ store }) => {
+        const reused = bytes(1, 2);
+        const write = store.appendLog(log, 0, reused);
+        reused[0] = 9;
+        await write;
+        expect(await store.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: bytes(1, 2) }]);
+      }),
+    );
+
+    it(
       'keeps logs apart from each other and from slots of the same address',
       withStore(async ({ store }) => {
         await store.appendLog(log, 0, bytes(1));

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
-import { BlobStoreUnavailableError } from '../../protocol/blob-store/errors.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { BlobStoreConflictError, BlobStoreUnavailableError } from '../../protocol/blob-store/errors.ts';
 import { describeBlobStoreContract } from './blob-store-contract.ts';
 import { StoreConfigError } from './errors.ts';
 import { createSqliteBlobStore, type SqliteBlobStore } from './sqlite-blob-store.ts';
@@ -24,6 +24,100 @@ describeBlobStoreContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+/** A SQLite store in a fresh folder, closed and deleted after `fn`. */
+async function withFileStore(fn: (store: SqliteBlobStore, path: string) => Promise<void>, busyTimeoutMs?: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+  const path = join(dir, 'store.db');
+  const store = createSqliteBlobStore({ path, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
+  try {
+    await fn(store, path);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof BlobStoreConflictError ? 'conflict' : error instanceof BlobStoreUnavailableError ? 'unavailable' : 'other'),
+  );
+
+describe('createSqliteBlobStore batches', () => {
+  const log = { namespace: 'ns', kind: 'audit', key: 'main' };
+  const slot = { namespace: 'ns', kind: 'run-state', key: 'run_1' };
+
+  it('fails every write of a batch whose transaction fails, keeps none of them, and commits the next batch', () =>
+    withFileStore(async (store, path) => {
+      await store.appendLog(log, 0, Uint8Array.of(0));
+      // Another handle makes one statement of the next batch fail, as an I/O error would.
+      const other = new Database(path);
+      other.exec("CREATE TRIGGER fail_third BEFORE INSERT ON log_entries WHEN NEW.position = 3 BEGIN SELECT RAISE(ABORT, 'injected'); END");
+      try {
+        const batch = [
+          store.appendLog(log, 1, Uint8Array.of(1)),
+          store.writeSlot(slot, 0, Uint8Array.of(1)),
+          store.appendLog(log, 2, Uint8Array.of(2)),
+          store.appendLog(log, 3, Uint8Array.of(3)),
+          store.appendLog(log, 4, Uint8Array.of(4)),
+        ];
+        expect(await Promise.all(batch.map(outcome))).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable', 'unavailable']);
+        expect(await store.logLength(log)).toBe(1);
+        expect(await store.readSlot(slot)).toBeNull();
+      } finally {
+        other.exec('DROP TRIGGER fail_third');
+        other.close();
+      }
+      const next = [store.appendLog(log, 1, Uint8Array.of(1)), store.writeSlot(slot, 0, Uint8Array.of(1)), store.appendLog(log, 2, Uint8Array.of(2))];
+      expect(await Promise.all(next.map(outcome))).toEqual(['ok', 'ok', 'ok']);
+      expect(await store.logLength(log)).toBe(3);
+    }));
+
+  it('fails every write of a batch it cannot lock, and commits the next batch once the lock is free', () =>
+    withFileStore(async (store, path) => {
+      const other = new Database(path);
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        const batch = [store.appendLog(log, 0, Uint8Array.of(0)), store.appendLog(log, 1, Uint8Array.of(1))];
+        expect(await Promise.all(batch.map(outcome))).toEqual(['unavailable', 'unavailable']);
+        other.exec('ROLLBACK');
+      } finally {
+        other.close();
+      }
+      const next = [store.appendLog(log, 0, Uint8Array.of(0)), store.appendLog(log, 1, Uint8Array.of(1))];
+      expect(await Promise.all(next.map(outcome))).toEqual(['ok', 'ok']);
+    }, 0));
+
+  it("commits its batches while a test's fake timers are on", async () => {
+    vi.useFakeTimers();
+    const store = createSqliteBlobStore({ path: ':memory:' });
+    try {
+      // Awaited before any read: a read would commit the queue itself.
+      await store.appendLog(log, 0, Uint8Array.of(1));
+      expect(await store.logLength(log)).toBe(1);
+    } finally {
+      vi.useRealTimers();
+      await store.close();
+    }
+  }, 10_000);
+
+  it('lands writes called just before it is closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+    const path = join(dir, 'store.db');
+    try {
+      const store = createSqliteBlobStore({ path });
+      const write = store.appendLog(log, 0, Uint8Array.of(5));
+      await store.close();
+      await write;
+      const reopened = createSqliteBlobStore({ path });
+      expect(await reopened.readLog(log, 0, 1)).toEqual([{ position: 0, bytes: Uint8Array.of(5) }]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('createSqliteBlobStore', () => {
@@ -96,6 +190,38 @@ describe('createSqliteBlobStore', () => {
     } finally {
       other.close();
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('creates a new database with 8 KiB pages, so a sealed 1 KiB record stays in its row', async () => {
+    await withFileStore(async (store, path) => {
+      await store.appendLog({ namespace: 'd', kind: 'audit', key: 'a' }, 0, new Uint8Array(1200).fill(1));
+      const other = new Database(path, { readonly: true });
+      try {
+        expect(other.pragma('page_size', { simple: true })).toBe(8192);
+      } finally {
+        other.close();
+      }
+    });
+  });
+
+  it('keeps using a database made with another page size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));
+    const path = join(dir, 'store.db');
+    try {
+      const older = new Database(path);
+      older.pragma('page_size = 4096');
+      older.exec('CREATE TABLE unrelated (x INTEGER)');
+      older.close();
+      const store = createSqliteBlobStore({ path });
+      await Promise.all([0, 1].map((i) => store.appendLog({ namespace: 'd', kind: 'audit', key: 'a' }, i, Uint8Array.of(i))));
+      expect(await store.logLength({ namespace: 'd', kind: 'audit', key: 'a' })).toBe(2);
+      await store.close();
+      const other = new Database(path, { readonly: true });
+      expect(other.pragma('page_size', { simple: true })).toBe(4096);
+      other.close();
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
