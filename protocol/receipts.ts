@@ -19,7 +19,7 @@
  * → signature over the original bytes → payload fields → optional expectations (request,
  * output, run, policy…). A receipt is evidence: every failure is a security error.
  */
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { hash, sign, verify, type KeyObject } from 'node:crypto';
 import { Tag } from 'cbor2';
 import { bytesEqual, decodeCbor, encodeCbor, isBytes, isPlainRecord } from './cbor.ts';
 import { algorithmOf, COSE_ALG_EDDSA, COSE_ALG_ES256, type ReceiptAlgorithm, type ReceiptVerifyKey } from './cose-key.ts';
@@ -71,7 +71,7 @@ export interface ReceiptExpectations {
 }
 
 export function requestDigest(requestPlaintext: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(requestPlaintext).digest());
+  return sha256(requestPlaintext);
 }
 
 export function outputDigest(output: JsonValue): Uint8Array {
@@ -79,8 +79,14 @@ export function outputDigest(output: JsonValue): Uint8Array {
   if ('issue' in result) {
     throw new ReceiptPayloadInvalidError({ issues: [{ path: `output${result.issue.path}`, message: result.issue.reason }] });
   }
-  const text = result.text;
-  return new Uint8Array(createHash('sha256').update(text, 'utf8').digest());
+  return sha256(result.text);
+}
+
+/** SHA-256 of bytes or of a string's UTF-8 encoding, as a plain Uint8Array (one-shot: no Hash object). */
+function sha256(data: Uint8Array | string): Uint8Array {
+  const digest = hash('sha256', data, 'buffer');
+  // A view when the Buffer owns its memory (it does today), a copy if it were a pool slice.
+  return digest.byteOffset === 0 && digest.buffer.byteLength === digest.byteLength ? new Uint8Array(digest.buffer) : new Uint8Array(digest);
 }
 
 export function signReceipt(privateKey: KeyObject, payload: ReceiptPayload): Uint8Array {
