@@ -89,6 +89,8 @@ export const LIMITS = Object.freeze({
 const REQUEST_ID = /^req_[0-9a-f]{32}$/;
 const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ERROR_CODE = /^ERR_[A-Z0-9_]{1,64}$/;
+const WORKFLOW_NAME_RULE = { max: LIMITS.workflowName, pattern: WORKFLOW_NAME, patternText: 'a name of letters, digits, ".", "_" or "-"' };
+const REQUEST_ID_RULE = { max: 36, pattern: REQUEST_ID, patternText: 'req_ followed by 32 lowercase hex digits' };
 
 export function newRequestId(): string {
   return `req_${randomBytes(16).toString('hex')}`;
@@ -149,12 +151,11 @@ function validateRequest(value: unknown): Issues {
   const issues = new Issues();
   const r = issues.record(value, '', ['v', 'workflow', 'input', 'requestId', 'at'], ['token', 'options']);
   if (!r) return issues;
-  const has = (key: string) => Object.hasOwn(r, key);
-  if (has('v') && r.v !== MESSAGE_VERSION) issues.add('v', 'must be 1');
-  if (has('workflow')) issues.string(r.workflow, 'workflow', { max: LIMITS.workflowName, pattern: WORKFLOW_NAME, patternText: 'a name of letters, digits, ".", "_" or "-"' });
-  if (has('input')) issues.json(r.input, 'input');
-  if (has('requestId')) issues.string(r.requestId, 'requestId', { max: 36, pattern: REQUEST_ID, patternText: 'req_ followed by 32 lowercase hex digits' });
-  if (has('at')) issues.uint(r.at, 'at');
+  if (Object.hasOwn(r, 'v') && r.v !== MESSAGE_VERSION) issues.add('v', 'must be 1');
+  if (Object.hasOwn(r, 'workflow')) issues.string(r.workflow, 'workflow', WORKFLOW_NAME_RULE);
+  if (Object.hasOwn(r, 'input')) issues.json(r.input, 'input');
+  if (Object.hasOwn(r, 'requestId')) issues.string(r.requestId, 'requestId', REQUEST_ID_RULE);
+  if (Object.hasOwn(r, 'at')) issues.uint(r.at, 'at');
   if (Object.hasOwn(r, 'token')) issues.string(r.token, 'token', { max: LIMITS.token });
   if (Object.hasOwn(r, 'options')) {
     const o = issues.record(r.options, 'options', [], ['stream', 'test', 'draft', 'idempotencyKey']);

@@ -203,14 +203,16 @@ function parsePayload(payloadBytes: Uint8Array): ReceiptPayload {
   return value as ReceiptPayload;
 }
 
+const DIGEST_FIELDS = ['policy', 'request', 'output'] as const;
+const DIGEST_RULE = { length: 32 };
+
 function validatePayload(value: unknown): Issues {
   const issues = new Issues();
   const p = issues.record(value, '', ['v', 'run', 'workflow', 'policy', 'request', 'output', 'audit', 'at'], ['test']);
   if (!p) return issues;
-  const has = (k: string) => Object.hasOwn(p, k);
-  if (has('v') && p.v !== RECEIPT_VERSION) issues.add('v', 'must be 1');
-  if (has('run')) issues.string(p.run, 'run', { max: 128 });
-  if (has('workflow')) {
+  if (Object.hasOwn(p, 'v') && p.v !== RECEIPT_VERSION) issues.add('v', 'must be 1');
+  if (Object.hasOwn(p, 'run')) issues.string(p.run, 'run', { max: 128 });
+  if (Object.hasOwn(p, 'workflow')) {
     const w = issues.record(p.workflow, 'workflow', ['name', 'version', 'digest']);
     if (w) {
       if (Object.hasOwn(w, 'name')) issues.string(w.name, 'workflow.name', { max: 128 });
@@ -218,17 +220,17 @@ function validatePayload(value: unknown): Issues {
       if (Object.hasOwn(w, 'digest')) issues.bytes(w.digest, 'workflow.digest', { length: 32 });
     }
   }
-  for (const k of ['policy', 'request', 'output'] as const) if (has(k)) issues.bytes(p[k], k, { length: 32 });
-  if (has('audit')) {
+  for (const k of DIGEST_FIELDS) if (Object.hasOwn(p, k)) issues.bytes(p[k], k, DIGEST_RULE);
+  if (Object.hasOwn(p, 'audit')) {
     const a = issues.record(p.audit, 'audit', ['seq', 'hash']);
     if (a) {
       if (Object.hasOwn(a, 'seq')) issues.uint(a.seq, 'audit.seq');
       if (Object.hasOwn(a, 'hash')) issues.bytes(a.hash, 'audit.hash', { length: 32 });
     }
   }
-  if (has('at')) issues.uint(p.at, 'at');
+  if (Object.hasOwn(p, 'at')) issues.uint(p.at, 'at');
   // Only `true`: a `false` would give one claim two encodings.
-  if (has('test') && p.test !== true) issues.add('test', 'must be true when present');
+  if (Object.hasOwn(p, 'test') && p.test !== true) issues.add('test', 'must be true when present');
   return issues;
 }
 
