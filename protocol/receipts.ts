@@ -70,6 +70,10 @@ export interface ReceiptExpectations {
   readonly test?: boolean;
 }
 
+/** The protected header `{1: alg}` of each algorithm, encoded once (it never varies). */
+const PROTECTED_ES256 = encodeCbor(new Map([[1, COSE_ALG_ES256]]));
+const PROTECTED_EDDSA = encodeCbor(new Map([[1, COSE_ALG_EDDSA]]));
+
 export function requestDigest(requestPlaintext: Uint8Array): Uint8Array {
   return sha256(requestPlaintext);
 }
@@ -94,7 +98,7 @@ export function signReceipt(privateKey: KeyObject, payload: ReceiptPayload): Uin
   const alg = algorithmOf(privateKey);
   const issues = validatePayload(payload);
   if (!issues.empty) throw new ReceiptPayloadInvalidError({ issues: issues.list });
-  const protectedBytes = encodeCbor(new Map([[1, alg === 'ES256' ? COSE_ALG_ES256 : COSE_ALG_EDDSA]]));
+  const protectedBytes = alg === 'ES256' ? PROTECTED_ES256 : PROTECTED_EDDSA;
   const payloadBytes = encodeCbor({
     v: payload.v,
     run: payload.run,
@@ -176,6 +180,9 @@ function parseSign1(bytes: Uint8Array): Sign1Parts {
   if (!isEmptyMap(unprotected)) throw new ReceiptMalformedError({ reason: 'unprotected header must be an empty map' });
   if (!isBytes(payloadBytes) || payloadBytes.byteLength === 0) throw new ReceiptMalformedError({ reason: 'payload is not a non-empty byte string' });
   if (!isBytes(signature) || signature.byteLength !== SIGNATURE_LENGTH) throw new ReceiptMalformedError({ reason: 'signature is not 64 bytes' });
+  // The two headers we write decode to {1: -7} and {1: -8}; anything else is decoded in full.
+  if (bytesEqual(protectedBytes, PROTECTED_ES256)) return { alg: 'ES256', algId: COSE_ALG_ES256, protectedBytes, payloadBytes, signature };
+  if (bytesEqual(protectedBytes, PROTECTED_EDDSA)) return { alg: 'EdDSA', algId: COSE_ALG_EDDSA, protectedBytes, payloadBytes, signature };
   let header: unknown;
   try {
     header = decodeCbor(protectedBytes);
