@@ -242,6 +242,26 @@ describe('canonicalJson against the straightforward implementation it replaced',
       const value = Object.fromEntries(keys.map((k, i) => [k, i]));
       expect(canonicalJsonResult(value)).toEqual(oracleResult(value));
     }
+    // Key lists of one length and first key, alternating, several times: the sorted order of one
+    // must never be reused for another.
+    const lists = [['b', 'a', 'c'], ['b', 'a', 'd'], ['b', 'c', 'a'], ['b', 'd', 'a'], ['b', 'a', 'b0'], ['bz', 'a', 'c']];
+    for (let round = 0; round < 3; round++) {
+      for (const keys of lists) {
+        const value = Object.fromEntries(keys.map((k, i) => [k, i]));
+        expect(canonicalJsonResult(value)).toEqual(oracleResult(value));
+        expect(canonicalJsonWithout({ ...value, hash: 'h' }, 'hash')).toBe((oracleResult(value) as { text: string }).text);
+      }
+    }
+    // A non-enumerable property named like a key of the list before it is not a key.
+    for (const [before, after, hidden] of [
+      [['q', 'p', 'r'], ['q', 'p', 's'], 'r'],
+      [['m', 'l', 'n'], ['mz', 'l', 'n'], 'm'],
+    ] as const) {
+      const first = Object.fromEntries(before.map((k, i) => [k, i]));
+      const second = Object.defineProperty(Object.fromEntries(after.map((k, i) => [k, i])), hidden, { value: 9, enumerable: false });
+      expect(canonicalJsonResult(first)).toEqual(oracleResult(first));
+      expect(canonicalJsonResult(second)).toEqual(oracleResult(second));
+    }
   });
 
   it('quotes a key the same way however long it is and however often it was seen', () => {

@@ -66,13 +66,38 @@ function quoted(value: string): string {
   return value.length >= 32 && !escaped.test(value) ? `"${value}"` : JSON.stringify(value);
 }
 
+/**
+ * Recent key lists and their sorted order, by a slot from the count and first key: records of
+ * one kind have the same keys in the same order, and comparing the list (the very same strings,
+ * so mostly pointer comparisons) is much cheaper than sorting it again. Only short lists are
+ * kept (SORTED_KEYS_MAX keys, SORTED_CHARS_MAX characters); the sorted arrays are shared: read only.
+ */
+const SORTED_SLOTS = 32;
+const SORTED_KEYS_MAX = 64;
+const SORTED_CHARS_MAX = 4096;
+const sortedCache: ({ readonly keys: readonly string[]; readonly sorted: readonly string[] } | undefined)[] = new Array(SORTED_SLOTS).fill(undefined);
+
 /** Keys in UTF-16 code-unit order (what the default `sort()` compares), sorting only when they are not already. */
-function sortedKeys(record: object): string[] {
+function sortedKeys(record: object): readonly string[] {
   const keys = Object.keys(record);
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) return keys.sort();
-  }
-  return keys;
+  let i = 1;
+  while (i < keys.length && keys[i - 1]! < keys[i]!) i++;
+  if (i >= keys.length) return keys;
+  if (keys.length > SORTED_KEYS_MAX) return keys.sort();
+  const slot = (keys.length + keys[0]!.charCodeAt(0)) & (SORTED_SLOTS - 1);
+  const hit = sortedCache[slot];
+  if (hit !== undefined && sameKeys(hit.keys, keys)) return hit.sorted;
+  const sorted = [...keys].sort();
+  let chars = 0;
+  for (const key of keys) chars += key.length;
+  if (chars <= SORTED_CHARS_MAX) sortedCache[slot] = { keys, sorted };
+  return sorted;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function write(value: unknown, depth: number): string {
@@ -104,12 +129,13 @@ function write(value: unknown, depth: number): string {
   return fields(value as Record<string, unknown>, sortedKeys(value), depth);
 }
 
-/** `{"key":value,…}` of `record` for `keys` (sorted). */
-function fields(record: Record<string, unknown>, keys: readonly string[], depth: number): string {
+/** `{"key":value,…}` of `record` for `keys` (sorted), leaving out `omit`. */
+function fields(record: Record<string, unknown>, keys: readonly string[], depth: number, omit?: string): string {
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    out += `${i === 0 ? '' : ','}${quotedKey(key)}:${write(record[key], depth + 1)}`;
+    if (key === omit) continue;
+    out += `${out.length === 1 ? '' : ','}${quotedKey(key)}:${write(record[key], depth + 1)}`;
   }
   return `${out}}`;
 }
@@ -202,11 +228,8 @@ export function canonicalJson(value: unknown): string {
  * copying the record first. Throws `ERR_WORKFLOW_NOT_CANONICAL` as canonicalJson does.
  */
 export function canonicalJsonWithout(record: object, omit: string): string {
-  let keys = sortedKeys(record);
-  const at = keys.indexOf(omit);
-  if (at >= 0) keys = [...keys.slice(0, at), ...keys.slice(at + 1)];
   try {
-    return fields(record as Record<string, unknown>, keys, 0);
+    return fields(record as Record<string, unknown>, sortedKeys(record), 0, omit);
   } catch (error) {
     if (error !== NOT_CANONICAL) throw error;
   }
