@@ -183,6 +183,25 @@ describe('decodeCbor (the strict reader) against cbor2 with the same options', (
     }
   });
 
+  it('reads integer arguments of every width at their boundaries as cbor2 does (numbers up to 2^53 − 1, bigints beyond)', () => {
+    const values = [23n, 24n, 255n, 256n, 0xffffn, 0x10000n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 2n ** 32n, 2n ** 52n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n];
+    for (const n of values) {
+      for (const encoded of [encodeCborReference(n), encodeCborReference(-1n - n)]) {
+        expectSameOutcome(encoded);
+        // Also in a long (non-preferred) form, and as a byte string length that is too long.
+        const long = Uint8Array.from([(encoded[0]! & 0xe0) | 27, ...Buffer.from(n.toString(16).padStart(16, '0'), 'hex')]);
+        expectSameOutcome(long);
+      }
+    }
+    expect(decodeCbor(hex('1b 001fffffffffffff'))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(decodeCbor(hex('1b 0020000000000000'))).toBe(2n ** 53n);
+    expect(decodeCbor(hex('3b 001ffffffffffffe'))).toBe(-Number.MAX_SAFE_INTEGER);
+    expect(decodeCbor(hex('3b 001fffffffffffff'))).toBe(-(2 ** 53));
+    expect(decodeCbor(hex('3b 0020000000000000'))).toBe(-(2n ** 53n) - 1n);
+    expect(decodeCbor(hex('1a ffffffff'))).toBe(0xffffffff);
+    expect(decodeCbor(hex('19 ff01'))).toBe(0xff01);
+  });
+
   it('returns byte strings as plain Uint8Arrays even from a Buffer', () => {
     const value = decodeCbor(Buffer.from(hex('a1 61 62 43 01 02 03'))) as { b: Uint8Array };
     expect(Buffer.isBuffer(value.b)).toBe(false);

@@ -98,6 +98,11 @@ function cachedKey(bytes: Uint8Array, start: number, end: number): string | unde
   return out;
 }
 
+/** The big-endian unsigned 32-bit integer at `at`. */
+function uint32(bytes: Uint8Array, at: number): number {
+  return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}
+
 class Reader {
   pos = 0;
   private dataView: DataView | undefined;
@@ -122,21 +127,24 @@ class Reader {
         return this.bytes[this.pos++]!;
       case 25: {
         this.need(2);
-        const v = this.view.getUint16(this.pos);
+        const b = this.bytes;
+        const p = this.pos;
         this.pos += 2;
-        return v;
+        return (b[p]! << 8) | b[p + 1]!;
       }
       case 26: {
         this.need(4);
-        const v = this.view.getUint32(this.pos);
+        const v = uint32(this.bytes, this.pos);
         this.pos += 4;
         return v;
       }
       case 27: {
         this.need(8);
-        const v = this.view.getBigUint64(this.pos);
+        const high = uint32(this.bytes, this.pos);
+        const low = uint32(this.bytes, this.pos + 4);
         this.pos += 8;
-        return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+        // Below 2^21 · 2^32 = 2^53 the value is a safe integer (timestamps); above, a bigint.
+        return high < 0x200000 ? high * 0x100000000 + low : (BigInt(high) << 32n) | BigInt(low);
       }
       case 31:
         throw malformed('indefinite lengths are not allowed');
