@@ -109,7 +109,7 @@ class Reader {
 
   constructor(readonly bytes: Uint8Array) {}
 
-  /** Made on first use: most messages have no wide integers or floats. */
+  /** For floats only, made on first use: most messages have none. */
   get view(): DataView {
     return (this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
   }

@@ -32,6 +32,8 @@ const INITIAL_SIZE = 8 * 1024;
 /** Strings up to this length are first tried as ASCII, written by hand; longer ones go to TextEncoder. */
 const SHORT_STRING = 24;
 const utf8 = new TextEncoder();
+/** Longer strings have their UTF-8 length measured before they are written. */
+const MEASURE_ABOVE = 16 * 1024;
 
 /** Bytes of a head whose argument is `n`. */
 function headSize(n: number): number {
@@ -169,9 +171,10 @@ class Writer {
       this.pos = start;
     }
     // UTF-8 takes at most 3 bytes per code unit: encode after a head sized for that bound, then
-    // move the text back if the real length needs a shorter head. Lone surrogates become U+FFFD
-    // here as with TextEncoder, which cbor2 uses.
-    const max = length * 3;
+    // move the text back if the real length needs a shorter head (long text is measured first
+    // instead, so the buffer never grows to three times its size). Lone surrogates become
+    // U+FFFD here as with TextEncoder, which cbor2 uses.
+    const max = length <= MEASURE_ABOVE ? length * 3 : Buffer.byteLength(value, 'utf8');
     const reserved = headSize(max);
     this.ensure(reserved + max + 9);
     const at = this.pos + reserved;
