@@ -68,9 +68,9 @@ describe('encodeCbor (the fast writer)', () => {
   });
 
   it('writes text of every length class as cbor2 does: ASCII or not, near each head boundary, lone surrogates too', () => {
-    // Lengths around the hand-written ASCII limit (24) and where 3 bytes per code unit would need
+    // Lengths around the hand-written ASCII limit (64) and where 3 bytes per code unit would need
     // a longer head than the real length (8–23, 86–255, 21846–65535 code units).
-    const lengths = [0, 1, 7, 8, 23, 24, 25, 85, 86, 87, 255, 256, 257, 16384, 16385, 21845, 21846, 65535, 65536];
+    const lengths = [0, 1, 7, 8, 23, 24, 25, 63, 64, 65, 85, 86, 87, 255, 256, 257, 16384, 16385, 21845, 21846, 65535, 65536];
     const units = ['a', 'é', '€', '\u{1f600}', '\ud800', '\udc00', '\u0000', '\u007f', '\u0080'];
     const where = fc.constantFrom(...units);
     fc.assert(

@@ -30,7 +30,7 @@ const RETAIN_LIMIT = 256 * 1024;
 const INITIAL_SIZE = 8 * 1024;
 
 /** Strings up to this length are first tried as ASCII, written by hand; longer ones go to TextEncoder. */
-const SHORT_STRING = 24;
+const SHORT_STRING = 64;
 const utf8 = new TextEncoder();
 /** Longer strings have their UTF-8 length measured before they are written. */
 const MEASURE_ABOVE = 16 * 1024;
