@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_GENESIS_HASH, hashAuditRecord, verifyAuditChain, type AuditRecord } from './audit-record.ts';
+import { canonicalJson } from './workflows/canonical-json.ts';
 
 function first(overrides: Partial<AuditRecord> = {}): AuditRecord {
   const unhashed = {
@@ -30,6 +32,25 @@ describe('hashAuditRecord', () => {
     const keys = Object.keys(body).sort();
     const jcs = `{${keys.map((k) => `${JSON.stringify(k)}:${k === 'workflow' || k === 'decision' ? jcsOf((body as Record<string, unknown>)[k]) : JSON.stringify((body as Record<string, unknown>)[k])}`).join(',')}}`;
     expect(record.hash).toBe(createHash('sha256').update(jcs, 'utf8').digest('hex'));
+  });
+
+  it('is the SHA-256 of canonicalJson of a copy without hash, for any record (with or without hash, details, odd values)', () => {
+    const field = fc.oneof(fc.jsonValue(), fc.constantFrom(Number.NaN, undefined, '\ud800'));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('v', 'kind', 'run', 'hash', 'details', 'at', 'prev', 'z', '10', '__proto__'), field), (fields) => {
+        const record = { ...first(), ...fields } as AuditRecord;
+        const { hash: _hash, ...body } = record;
+        let expected: string | undefined;
+        try {
+          expected = createHash('sha256').update(canonicalJson(body), 'utf8').digest('hex');
+        } catch {
+          expected = undefined;
+        }
+        if (expected === undefined) expect(() => hashAuditRecord(record)).toThrow(expect.objectContaining({ code: 'ERR_WORKFLOW_NOT_CANONICAL' }));
+        else expect(hashAuditRecord(record)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses a record that has no canonical JSON form', () => {

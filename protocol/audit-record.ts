@@ -15,7 +15,7 @@
  * tokens. Records without `details` (the echo probe) hash exactly as before.
  */
 import { sha256Hex } from './run-digests.ts';
-import { canonicalJson } from './workflows/canonical-json.ts';
+import { canonicalJsonWithout } from './workflows/canonical-json.ts';
 
 /** `prev` of the first record in a chain. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -116,10 +116,13 @@ export interface AuditRecord extends AuditRecordBody {
   readonly hash: string;
 }
 
-/** Throws `ERR_WORKFLOW_NOT_CANONICAL` for a record that is not plain JSON (NaN, undefined, …). */
+/**
+ * SHA-256 (hex) of the record's JCS form without `hash` (`canonicalJson({...record})` minus that
+ * field, without the copy). Throws `ERR_WORKFLOW_NOT_CANONICAL` for a record that is not plain
+ * JSON (NaN, undefined, …).
+ */
 export function hashAuditRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): string {
-  const { hash: _ignored, ...body } = record as AuditRecord;
-  return sha256Hex(canonicalJson(body));
+  return sha256Hex(canonicalJsonWithout(record, 'hash'));
 }
 
 function hashOrNull(record: AuditRecord): string | null {

@@ -21,7 +21,8 @@ function expectSameOutcome(bytes: Uint8Array, compare: 'deep' | 'encoding' = 'de
   if (!ours.ok || !reference.ok) return;
   // Deep equality of deeply nested Maps is exponential in vitest; re-encoding compares them in linear time.
   if (compare === 'deep') expect(ours.value).toStrictEqual(reference.value);
-  else expect(Buffer.from(encodeCborReference(ours.value)).toString('hex')).toBe(Buffer.from(encodeCborReference(reference.value)).toString('hex'));
+  // Re-encoding also compares key order, which toStrictEqual ignores for objects and Maps.
+  expect(Buffer.from(encodeCborReference(ours.value)).toString('hex')).toBe(Buffer.from(encodeCborReference(reference.value)).toString('hex'));
 }
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replaceAll(' ', ''), 'hex'));
@@ -107,6 +108,98 @@ describe('decodeCbor (the strict reader) against cbor2 with the same options', (
     const bytes = Uint8Array.from([...head, ...keys, 0x19, 0x00, 0x07, 0xf6]);
     expectSameOutcome(bytes);
     expect(() => decodeCbor(bytes)).toThrow();
+  });
+
+  // Text keys go straight into an object and skip the comparison with earlier keys when new;
+  // these exercise every way out of that path.
+  const keyText = fc.oneof(fc.constantFrom('__proto__', 'toString', 'constructor', 'hasOwnProperty', '1', '0', 'a'), fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 20 }));
+  const mapKey = fc.oneof({ weight: 4, arbitrary: keyText.map((t) => ({ text: t })) }, { weight: 1, arbitrary: fc.integer({ min: -3, max: 3 }) });
+  // A text head in one of its encodings: shortest, or a longer (non-preferred) form.
+  function textHead(length: number, form: number): number[] {
+    const forms = [length < 24 ? [0x60 | length] : [], length < 0x100 ? [0x78, length] : [], [0x79, length >> 8, length & 0xff], [0x7a, 0, 0, length >> 8, length & 0xff]].filter((f) => f.length > 0);
+    return forms[form % forms.length]!;
+  }
+  const rawMap = fc
+    .array(fc.tuple(mapKey, fc.nat(3), fc.integer({ min: 0, max: 23 })), { minLength: 0, maxLength: 40 })
+    .map((entries) => {
+      const body = entries.flatMap(([key, form, value]) => {
+        if (typeof key === 'number') return [...encodeCborReference(key), value];
+        const utf8 = [...Buffer.from(key.text, 'utf8')];
+        return [...textHead(utf8.length, form), ...utf8, value];
+      });
+      const n = entries.length;
+      return Uint8Array.from([...(n < 24 ? [0xa0 | n] : [0xb8, n]), ...body]);
+    });
+
+  it('decodes maps of repeated, re-encoded, inherited-name and mixed keys as cbor2 does, order included', () => {
+    fc.assert(fc.property(rawMap, (bytes) => expectSameOutcome(bytes)), { numRuns: 3000 });
+  });
+
+  it('keeps a text key whose name Object.prototype has as an own property', () => {
+    const value = decodeCbor(hex('a3 69 5f5f70726f746f5f5f 01 68 746f537472696e67 02 61 31 03')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.hasOwn(value, '__proto__') && Object.hasOwn(value, 'toString')).toBe(true);
+    expect(Object.entries(value)).toEqual([['1', 3], ['__proto__', 1], ['toString', 2]]);
+  });
+
+  it('turns a map into a Map at its first non-text key, keeping the original key order', () => {
+    // {"b": 1, "1": 2, 5: 3}: an object would have put "1" first.
+    const value = decodeCbor(hex('a3 61 62 01 61 31 02 05 03'));
+    expect(value).toBeInstanceOf(Map);
+    expect([...(value as Map<unknown, unknown>)]).toEqual([['b', 1], ['1', 2], [5, 3]]);
+    expectSameOutcome(hex('a3 61 62 01 61 31 02 05 03'));
+  });
+
+  it('refuses a repeated text key among many keys, also after a non-text key', () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => [0x64, ...Buffer.from(`k${String(i).padStart(3, '0')}`), 0xf6]).flat();
+    const repeated = [0x64, ...Buffer.from('k007'), 0xf6];
+    for (const bytes of [
+      Uint8Array.from([0xb8, 41, ...many(40), ...repeated]),
+      Uint8Array.from([0xb8, 42, ...many(20), 0x01, 0xf6, ...many(40).slice(20 * 6), ...repeated]),
+      Uint8Array.from([0xa3, ...many(2), 0x01, 0xf6, 0x64, ...Buffer.from('k001'), 0xf6]),
+    ]) {
+      expect(() => decodeCbor(bytes)).toThrow(expect.objectContaining({ code: 'ERR_MESSAGE_MALFORMED' }));
+      expectSameOutcome(bytes);
+    }
+  });
+
+  it('decodes the same keys correctly however many other keys went through the key cache in between', () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i.toString(36)}`);
+    const value = Object.fromEntries(keys.map((k, i) => [k, i]));
+    const bytes = encodeCborReference(value);
+    expect(decodeCbor(bytes)).toStrictEqual(value);
+    expect(decodeCbor(bytes)).toStrictEqual(value);
+    expect(decodeCbor(encodeCborReference({ k0: 'a', kz: 'b' }))).toStrictEqual({ k0: 'a', kz: 'b' });
+    // 1600 keys of one length, far more than the cache has slots: many share one.
+    const family = Array.from({ length: 1600 }, (_, i) => `${String.fromCharCode(0x30 + (i % 40))}bcd${String.fromCharCode(0x30 + Math.floor(i / 40))}`);
+    const map = Object.fromEntries(family.map((k, i) => [k, i]));
+    expect(decodeCbor(encodeCborReference(map))).toStrictEqual(map);
+  });
+
+  it('refuses a short key that is not UTF-8, and a key cut short', () => {
+    for (const input of ['a1 62 c3 28 01', 'a1 64 61 62', 'a1 61 ff 01']) {
+      expect(() => decodeCbor(hex(input))).toThrow(expect.objectContaining({ code: 'ERR_MESSAGE_MALFORMED' }));
+      expectSameOutcome(hex(input));
+    }
+  });
+
+  it('reads integer arguments of every width at their boundaries as cbor2 does (numbers up to 2^53 − 1, bigints beyond)', () => {
+    const values = [23n, 24n, 255n, 256n, 0xffffn, 0x10000n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 2n ** 32n, 2n ** 52n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n];
+    for (const n of values) {
+      for (const encoded of [encodeCborReference(n), encodeCborReference(-1n - n)]) {
+        expectSameOutcome(encoded);
+        // Also in a long (non-preferred) form, and as a byte string length that is too long.
+        const long = Uint8Array.from([(encoded[0]! & 0xe0) | 27, ...Buffer.from(n.toString(16).padStart(16, '0'), 'hex')]);
+        expectSameOutcome(long);
+      }
+    }
+    expect(decodeCbor(hex('1b 001fffffffffffff'))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(decodeCbor(hex('1b 0020000000000000'))).toBe(2n ** 53n);
+    expect(decodeCbor(hex('3b 001ffffffffffffe'))).toBe(-Number.MAX_SAFE_INTEGER);
+    expect(decodeCbor(hex('3b 001fffffffffffff'))).toBe(-(2 ** 53));
+    expect(decodeCbor(hex('3b 0020000000000000'))).toBe(-(2n ** 53n) - 1n);
+    expect(decodeCbor(hex('1a ffffffff'))).toBe(0xffffffff);
+    expect(decodeCbor(hex('19 ff01'))).toBe(0xff01);
   });
 
   it('returns byte strings as plain Uint8Arrays even from a Buffer', () => {

@@ -10,7 +10,8 @@
  * - definite lengths only (additional information 31 is refused everywhere), 28–30 reserved;
  * - map keys whose encodings are byte-identical are duplicates and refused (cbor2 compares
  *   encodings, so `1` and a long-form `1` are different keys and the later one wins);
- * - maps whose keys are all text become plain objects (`Object.fromEntries`), others `Map`s;
+ * - maps whose keys are all text become plain objects (own data properties, as
+ *   `Object.fromEntries` makes them, `__proto__` included), others `Map`s in key order;
  * - simple values: only false, true, null; `undefined` and every other simple value refused;
  * - floats of any width decode to numbers (NaN payloads dropped), -0 kept;
  * - integers beyond 2^53 − 1 become bigints; text must be valid UTF-8 (a BOM is kept);
@@ -37,12 +38,80 @@ function half(b0: number, b1: number): number {
   return sign * 2 ** (exponent - 25) * (1024 + mantissa);
 }
 
+/** Text of at most this many bytes is decoded here when it is ASCII; TextDecoder's fixed cost is larger. */
+const SHORT_TEXT = 16;
+
+/** The UTF-8 text in `bytes[start, end)`; ASCII (always valid UTF-8, one code unit per byte) needs no decoder. */
+function text(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_TEXT) {
+    let out = '';
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]!;
+      if (c > 0x7f) return utf8Text(bytes, start, end);
+      out += String.fromCharCode(c);
+    }
+    return out;
+  }
+  return utf8Text(bytes, start, end);
+}
+
+function utf8Text(bytes: Uint8Array, start: number, end: number): string {
+  try {
+    return utf8.decode(bytes.subarray(start, end));
+  } catch {
+    throw malformed('text is not valid UTF-8');
+  }
+}
+
+/**
+ * Recently decoded map keys, by a hash of their bytes: the same few dozen keys arrive in every
+ * message, and handing back the string used last time (already internalised by V8 as a property
+ * name) makes building the object several times cheaper. A hit is confirmed byte by byte, so the
+ * cache can only change speed, never a result; it is bounded (KEY_SLOTS short strings).
+ */
+const KEY_SLOTS = 512;
+const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_SLOTS).fill(undefined);
+
+/** The ASCII text in `bytes[start, end)` (at most SHORT_TEXT bytes), or undefined when it is not ASCII. */
+function cachedKey(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let hash = end - start;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  const slot = hash & (KEY_SLOTS - 1);
+  const hit = keyCache[slot];
+  if (hit !== undefined && hit.length === end - start) {
+    let same = true;
+    for (let i = 0; i < hit.length; i++) {
+      if (hit.charCodeAt(i) !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c > 0x7f) return undefined;
+    out += String.fromCharCode(c);
+  }
+  keyCache[slot] = out;
+  return out;
+}
+
+/** The big-endian unsigned 32-bit integer at `at`. */
+function uint32(bytes: Uint8Array, at: number): number {
+  return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}
+
 class Reader {
   pos = 0;
-  readonly view: DataView;
+  private dataView: DataView | undefined;
 
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** For floats only, made on first use: most messages have none. */
+  get view(): DataView {
+    return (this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
   }
 
   need(n: number): void {
@@ -58,21 +127,24 @@ class Reader {
         return this.bytes[this.pos++]!;
       case 25: {
         this.need(2);
-        const v = this.view.getUint16(this.pos);
+        const b = this.bytes;
+        const p = this.pos;
         this.pos += 2;
-        return v;
+        return (b[p]! << 8) | b[p + 1]!;
       }
       case 26: {
         this.need(4);
-        const v = this.view.getUint32(this.pos);
+        const v = uint32(this.bytes, this.pos);
         this.pos += 4;
         return v;
       }
       case 27: {
         this.need(8);
-        const v = this.view.getBigUint64(this.pos);
+        const high = uint32(this.bytes, this.pos);
+        const low = uint32(this.bytes, this.pos + 4);
         this.pos += 8;
-        return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+        // Below 2^21 · 2^32 = 2^53 the value is a safe integer (timestamps); above, a bigint.
+        return high < 0x200000 ? high * 0x100000000 + low : (BigInt(high) << 32n) | BigInt(low);
       }
       case 31:
         throw malformed('indefinite lengths are not allowed');
@@ -113,11 +185,7 @@ class Reader {
         this.need(n);
         const start = this.pos;
         this.pos += n;
-        try {
-          return utf8.decode(this.bytes.subarray(start, start + n));
-        } catch {
-          throw malformed('text is not valid UTF-8');
-        }
+        return text(this.bytes, start, start + n);
       }
       case 4: {
         const n = this.length(info);
@@ -136,34 +204,83 @@ class Reader {
     }
   }
 
+  /**
+   * Text keys, the protocol's only kind, go straight into a plain object (no entry tuples, no
+   * `Object.fromEntries`): a key not yet present cannot repeat an earlier encoding, so it needs
+   * no comparison. Any other key (a text seen before, which may be a second encoding of it, or
+   * a non-text key) is compared by encoding with every key before it: pairwise in small maps,
+   * through a Set in larger ones, so many keys cost linear time, not quadratic. The first
+   * non-text key turns the result into a `Map` in the original key order.
+   */
   map(n: number, depth: number): unknown {
-    const entries = new Array<[unknown, unknown]>(n);
-    let allText = true;
-    // Key encodings seen so far: small maps compare pairwise, larger ones through a Set, so a
-    // map with many keys costs linear time, not quadratic.
-    const small = n <= 16;
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const seen = small ? undefined : new Set<string>();
+    const record: Record<string, unknown> = {};
+    const keys: string[] = [];
+    let map: Map<unknown, unknown> | undefined;
+    // Start and end of every key's encoding, while they may still be compared.
+    const spans: number[] = [];
+    let seen: Set<string> | undefined;
     for (let i = 0; i < n; i++) {
       const start = this.pos;
-      const key = this.item(depth);
+      const key = this.key(depth);
       const end = this.pos;
-      if (seen) {
-        const encoding = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, end - start).toString('latin1');
-        if (seen.has(encoding)) throw malformed('duplicate map key');
-        seen.add(encoding);
-      } else {
-        for (let j = 0; j < i; j++) {
-          if (ends[j]! - starts[j]! === end - start && this.sameBytes(starts[j]!, start, end - start)) throw malformed('duplicate map key');
+      const fresh = map === undefined && typeof key === 'string' && !(key in record);
+      if (!fresh || seen) {
+        if (n <= 16) {
+          for (let j = 0; j < spans.length; j += 2) {
+            if (spans[j + 1]! - spans[j]! === end - start && this.sameBytes(spans[j]!, start, end - start)) throw malformed('duplicate map key');
+          }
+        } else {
+          if (!seen) {
+            seen = new Set<string>();
+            for (let j = 0; j < spans.length; j += 2) seen.add(this.encoding(spans[j]!, spans[j + 1]!));
+          }
+          const encoding = this.encoding(start, end);
+          if (seen.has(encoding)) throw malformed('duplicate map key');
+          seen.add(encoding);
         }
-        starts.push(start);
-        ends.push(end);
       }
-      if (typeof key !== 'string') allText = false;
-      entries[i] = [key, this.item(depth)];
+      if (!seen) spans.push(start, end);
+      const value = this.item(depth);
+      if (fresh) {
+        record[key] = value;
+        keys.push(key);
+      } else if (map === undefined && typeof key === 'string') {
+        // Own (a second encoding: the later value wins, in the first one's place) or inherited
+        // (`__proto__`, `toString`…): define, as Object.fromEntries would, rather than assign.
+        if (!Object.hasOwn(record, key)) keys.push(key);
+        Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+      } else {
+        if (map === undefined) {
+          map = new Map();
+          for (const k of keys) map.set(k, record[k]);
+        }
+        map.set(key, value);
+      }
     }
-    return allText ? Object.fromEntries(entries) : new Map(entries);
+    return map ?? record;
+  }
+
+  /** A map key: short ASCII text (head 0x60–0x70) through the key cache, anything else through `item`. */
+  key(depth: number): unknown {
+    const bytes = this.bytes;
+    const pos = this.pos;
+    if (depth <= MAX_DEPTH && pos < bytes.byteLength) {
+      const n = bytes[pos]! - 0x60;
+      const end = pos + 1 + n;
+      if (n >= 0 && n <= SHORT_TEXT && end <= bytes.byteLength) {
+        const key = cachedKey(bytes, pos + 1, end);
+        if (key !== undefined) {
+          this.pos = end;
+          return key;
+        }
+      }
+    }
+    return this.item(depth);
+  }
+
+  /** A key's encoding as a string, for the Set of keys seen. */
+  encoding(start: number, end: number): string {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, end - start).toString('latin1');
   }
 
   sameBytes(a: number, b: number, length: number): boolean {

@@ -67,6 +67,22 @@ describe('encodeCbor (the fast writer)', () => {
     );
   });
 
+  it('writes text of every length class as cbor2 does: ASCII or not, near each head boundary, lone surrogates too', () => {
+    // Lengths around the hand-written ASCII limit (64) and where 3 bytes per code unit would need
+    // a longer head than the real length (8–23, 86–255, 21846–65535 code units).
+    const lengths = [0, 1, 7, 8, 23, 24, 25, 63, 64, 65, 85, 86, 87, 255, 256, 257, 16384, 16385, 21845, 21846, 65535, 65536];
+    const units = ['a', 'é', '€', '\u{1f600}', '\ud800', '\udc00', '\u0000', '\u007f', '\u0080'];
+    const where = fc.constantFrom(...units);
+    fc.assert(
+      fc.property(fc.constantFrom(...lengths), fc.nat(), where, (length, at, unit) => {
+        const base = 'k'.repeat(length);
+        const text = length === 0 ? unit : base.slice(0, at % length) + unit + base.slice((at % length) + 1);
+        for (const value of [base, text, { [text]: text }]) expect(hex(encodeCbor(value))).toBe(hex(encodeCborReference(value)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('writes a millisecond timestamp as an unsigned 64-bit integer, not a float', () => {
     const at = 1_763_726_400_000;
     expect(hex(encodeCbor(at))).toBe(`1b${at.toString(16).padStart(16, '0')}`);

@@ -29,6 +29,17 @@ const LENGTH = Symbol.for('github.com/hildjj/cbor2/length');
 const RETAIN_LIMIT = 256 * 1024;
 const INITIAL_SIZE = 8 * 1024;
 
+/** Strings up to this length are first tried as ASCII, written by hand; longer ones go to TextEncoder. */
+const SHORT_STRING = 64;
+const utf8 = new TextEncoder();
+/** Longer strings have their UTF-8 length measured before they are written. */
+const MEASURE_ABOVE = 16 * 1024;
+
+/** Bytes of a head whose argument is `n`. */
+function headSize(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
+}
+
 const f32 = new Float32Array(1);
 const f32Bits = new Uint32Array(f32.buffer);
 
@@ -53,7 +64,6 @@ function halfBits(value: number): number | null {
 class Writer {
   bytes: Uint8Array;
   view: DataView;
-  text: Buffer;
   pos = 0;
   busy = false;
 
@@ -63,7 +73,6 @@ class Writer {
   ) {
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
-    this.text = Buffer.from(this.bytes.buffer, 0, size);
   }
 
   reset(): void {
@@ -76,7 +85,6 @@ class Writer {
     bytes.set(this.bytes.subarray(0, this.pos));
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer);
-    this.text = Buffer.from(bytes.buffer, 0, size);
   }
 
   ensure(extra: number): void {
@@ -142,29 +150,39 @@ class Writer {
 
   string(value: string): void {
     const length = value.length;
-    // ASCII fast path: one byte per code unit, written directly.
-    if (length < 64) {
-      let ascii = true;
-      for (let i = 0; i < length; i++) {
-        if (value.charCodeAt(i) > 0x7f) {
-          ascii = false;
-          break;
-        }
+    if (length <= SHORT_STRING) {
+      // Optimistically ASCII (keys, names, codes): one byte per code unit, in one pass; at the
+      // first other code unit, start again below.
+      const start = this.pos;
+      this.head(3, length);
+      this.ensure(length);
+      const b = this.bytes;
+      let p = this.pos;
+      let i = 0;
+      for (; i < length; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[p++] = c;
       }
-      if (ascii) {
-        this.head(3, length);
-        this.ensure(length);
-        const b = this.bytes;
-        for (let i = 0; i < length; i++) b[this.pos++] = value.charCodeAt(i);
+      if (i === length) {
+        this.pos = p;
         return;
       }
+      this.pos = start;
     }
-    // Lone surrogates become U+FFFD here as with TextEncoder, which cbor2 uses.
-    const byteLength = Buffer.byteLength(value, 'utf8');
-    this.head(3, byteLength);
-    this.ensure(byteLength);
-    this.text.write(value, this.pos, byteLength, 'utf8');
-    this.pos += byteLength;
+    // UTF-8 takes at most 3 bytes per code unit: encode after a head sized for that bound, then
+    // move the text back if the real length needs a shorter head (long text is measured first
+    // instead, so the buffer never grows to three times its size). Lone surrogates become
+    // U+FFFD here as with TextEncoder, which cbor2 uses.
+    const max = length <= MEASURE_ABOVE ? length * 3 : Buffer.byteLength(value, 'utf8');
+    const reserved = headSize(max);
+    this.ensure(reserved + max + 9);
+    const at = this.pos + reserved;
+    const written = utf8.encodeInto(value, this.bytes.subarray(at, at + max)).written;
+    const needed = headSize(written);
+    if (needed !== reserved) this.bytes.copyWithin(this.pos + needed, at, at + written);
+    this.head(3, written);
+    this.pos += written;
   }
 
   raw(bytes: Uint8Array): void {

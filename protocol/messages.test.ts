@@ -52,6 +52,10 @@ describe('invoke request', () => {
     const a = newRequestId();
     expect(a).toMatch(/^req_[0-9a-f]{32}$/);
     expect(newRequestId()).not.toBe(a);
+    // Past several refills of the pool the ids come from: all well-formed, none repeated.
+    const ids = Array.from({ length: 1000 }, () => newRequestId());
+    expect(ids.every((id) => /^req_[0-9a-f]{32}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('rejects bytes that are not CBOR, and CBOR with trailing bytes', () => {

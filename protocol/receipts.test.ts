@@ -169,6 +169,27 @@ describe('receipts', () => {
     expect(codeOf(() => verifyReceipt(forge({ protectedHeader: new Map([[1, 'ES256']]) }), es.publicKey))).toBe('ERR_RECEIPT_ALGORITHM_UNSUPPORTED');
   });
 
+  it('reads a protected header written in another encoding of {1: alg} as the decoder reads it', () => {
+    const payloadBytes = decodeReceiptPayloadBytes(signReceipt(es.privateKey, payload));
+    const withHeader = (headerHex: string, key = es.privateKey, alg: 'ES256' | 'EdDSA' = 'ES256') => {
+      const protectedBytes = Uint8Array.from(Buffer.from(headerHex, 'hex'));
+      const tbs = encode(['Signature1', protectedBytes, new Uint8Array(0), payloadBytes]);
+      const signature = alg === 'ES256' ? sign('sha256', tbs, { key, dsaEncoding: 'ieee-p1363' }) : sign(null, tbs, key);
+      return encode(new Tag(18, [protectedBytes, new Map(), payloadBytes, new Uint8Array(signature)]));
+    };
+    // Long-form label 1, long-form -7: still {1: -7}.
+    expect(verifyReceipt(withHeader('a1180126'), es.publicKey).run).toBe('run_0123');
+    expect(decodeReceiptUnverified(withHeader('a1013806')).alg).toBe('ES256');
+    expect(verifyReceipt(withHeader('a1180127', ed.privateKey, 'EdDSA'), ed.publicKey).run).toBe('run_0123');
+    expect(codeOf(() => verifyReceipt(withHeader('a1180127', ed.privateKey, 'EdDSA'), es.publicKey))).toBe('ERR_RECEIPT_ALGORITHM_UNSUPPORTED');
+    // The written forms, and near misses of them.
+    expect(decodeReceiptUnverified(withHeader('a10126')).alg).toBe('ES256');
+    expect(decodeReceiptUnverified(withHeader('a10127', ed.privateKey, 'EdDSA')).alg).toBe('EdDSA');
+    expect(codeOf(() => decodeReceiptUnverified(withHeader('a10125')))).toBe('ERR_RECEIPT_ALGORITHM_UNSUPPORTED');
+    expect(codeOf(() => decodeReceiptUnverified(withHeader('a1012600')))).toBe('ERR_RECEIPT_MALFORMED');
+    expect(codeOf(() => decodeReceiptUnverified(withHeader('a201260227')))).toBe('ERR_RECEIPT_MALFORMED');
+  });
+
   const malformed: [string, () => Uint8Array][] = [
     ['empty bytes', () => new Uint8Array(0)],
     ['bytes that are not CBOR', () => new Uint8Array([0xff])],

@@ -19,7 +19,7 @@
  * → signature over the original bytes → payload fields → optional expectations (request,
  * output, run, policy…). A receipt is evidence: every failure is a security error.
  */
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { hash, sign, verify, type KeyObject } from 'node:crypto';
 import { Tag } from 'cbor2';
 import { bytesEqual, decodeCbor, encodeCbor, isBytes, isPlainRecord } from './cbor.ts';
 import { algorithmOf, COSE_ALG_EDDSA, COSE_ALG_ES256, type ReceiptAlgorithm, type ReceiptVerifyKey } from './cose-key.ts';
@@ -70,8 +70,12 @@ export interface ReceiptExpectations {
   readonly test?: boolean;
 }
 
+/** The protected header `{1: alg}` of each algorithm, encoded once (it never varies). */
+const PROTECTED_ES256 = encodeCbor(new Map([[1, COSE_ALG_ES256]]));
+const PROTECTED_EDDSA = encodeCbor(new Map([[1, COSE_ALG_EDDSA]]));
+
 export function requestDigest(requestPlaintext: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(requestPlaintext).digest());
+  return sha256(requestPlaintext);
 }
 
 export function outputDigest(output: JsonValue): Uint8Array {
@@ -79,8 +83,14 @@ export function outputDigest(output: JsonValue): Uint8Array {
   if ('issue' in result) {
     throw new ReceiptPayloadInvalidError({ issues: [{ path: `output${result.issue.path}`, message: result.issue.reason }] });
   }
-  const text = result.text;
-  return new Uint8Array(createHash('sha256').update(text, 'utf8').digest());
+  return sha256(result.text);
+}
+
+/** SHA-256 of bytes or of a string's UTF-8 encoding, as a plain Uint8Array (one-shot: no Hash object). */
+function sha256(data: Uint8Array | string): Uint8Array {
+  const digest = hash('sha256', data, 'buffer');
+  // A view when the Buffer owns its memory (it does today), a copy if it were a pool slice.
+  return digest.byteOffset === 0 && digest.buffer.byteLength === digest.byteLength ? new Uint8Array(digest.buffer) : new Uint8Array(digest);
 }
 
 export function signReceipt(privateKey: KeyObject, payload: ReceiptPayload): Uint8Array {
@@ -88,7 +98,7 @@ export function signReceipt(privateKey: KeyObject, payload: ReceiptPayload): Uin
   const alg = algorithmOf(privateKey);
   const issues = validatePayload(payload);
   if (!issues.empty) throw new ReceiptPayloadInvalidError({ issues: issues.list });
-  const protectedBytes = encodeCbor(new Map([[1, alg === 'ES256' ? COSE_ALG_ES256 : COSE_ALG_EDDSA]]));
+  const protectedBytes = alg === 'ES256' ? PROTECTED_ES256 : PROTECTED_EDDSA;
   const payloadBytes = encodeCbor({
     v: payload.v,
     run: payload.run,
@@ -170,6 +180,9 @@ function parseSign1(bytes: Uint8Array): Sign1Parts {
   if (!isEmptyMap(unprotected)) throw new ReceiptMalformedError({ reason: 'unprotected header must be an empty map' });
   if (!isBytes(payloadBytes) || payloadBytes.byteLength === 0) throw new ReceiptMalformedError({ reason: 'payload is not a non-empty byte string' });
   if (!isBytes(signature) || signature.byteLength !== SIGNATURE_LENGTH) throw new ReceiptMalformedError({ reason: 'signature is not 64 bytes' });
+  // The two headers we write decode to {1: -7} and {1: -8}; anything else is decoded in full.
+  if (bytesEqual(protectedBytes, PROTECTED_ES256)) return { alg: 'ES256', algId: COSE_ALG_ES256, protectedBytes, payloadBytes, signature };
+  if (bytesEqual(protectedBytes, PROTECTED_EDDSA)) return { alg: 'EdDSA', algId: COSE_ALG_EDDSA, protectedBytes, payloadBytes, signature };
   let header: unknown;
   try {
     header = decodeCbor(protectedBytes);
@@ -197,14 +210,16 @@ function parsePayload(payloadBytes: Uint8Array): ReceiptPayload {
   return value as ReceiptPayload;
 }
 
+const DIGEST_FIELDS = ['policy', 'request', 'output'] as const;
+const DIGEST_RULE = { length: 32 };
+
 function validatePayload(value: unknown): Issues {
   const issues = new Issues();
   const p = issues.record(value, '', ['v', 'run', 'workflow', 'policy', 'request', 'output', 'audit', 'at'], ['test']);
   if (!p) return issues;
-  const has = (k: string) => Object.hasOwn(p, k);
-  if (has('v') && p.v !== RECEIPT_VERSION) issues.add('v', 'must be 1');
-  if (has('run')) issues.string(p.run, 'run', { max: 128 });
-  if (has('workflow')) {
+  if (Object.hasOwn(p, 'v') && p.v !== RECEIPT_VERSION) issues.add('v', 'must be 1');
+  if (Object.hasOwn(p, 'run')) issues.string(p.run, 'run', { max: 128 });
+  if (Object.hasOwn(p, 'workflow')) {
     const w = issues.record(p.workflow, 'workflow', ['name', 'version', 'digest']);
     if (w) {
       if (Object.hasOwn(w, 'name')) issues.string(w.name, 'workflow.name', { max: 128 });
@@ -212,17 +227,17 @@ function validatePayload(value: unknown): Issues {
       if (Object.hasOwn(w, 'digest')) issues.bytes(w.digest, 'workflow.digest', { length: 32 });
     }
   }
-  for (const k of ['policy', 'request', 'output'] as const) if (has(k)) issues.bytes(p[k], k, { length: 32 });
-  if (has('audit')) {
+  for (const k of DIGEST_FIELDS) if (Object.hasOwn(p, k)) issues.bytes(p[k], k, DIGEST_RULE);
+  if (Object.hasOwn(p, 'audit')) {
     const a = issues.record(p.audit, 'audit', ['seq', 'hash']);
     if (a) {
       if (Object.hasOwn(a, 'seq')) issues.uint(a.seq, 'audit.seq');
       if (Object.hasOwn(a, 'hash')) issues.bytes(a.hash, 'audit.hash', { length: 32 });
     }
   }
-  if (has('at')) issues.uint(p.at, 'at');
+  if (Object.hasOwn(p, 'at')) issues.uint(p.at, 'at');
   // Only `true`: a `false` would give one claim two encodings.
-  if (has('test') && p.test !== true) issues.add('test', 'must be true when present');
+  if (Object.hasOwn(p, 'test') && p.test !== true) issues.add('test', 'must be true when present');
   return issues;
 }
 

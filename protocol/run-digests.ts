@@ -4,18 +4,24 @@
  *   request = SHA-256 of the request plaintext (the CBOR bytes that were sealed)
  *   output  = SHA-256 of the output's RFC 8785 (JCS) encoding
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JsonValue } from './messages.ts';
 import { outputDigest as outputDigestBytes, requestDigest as requestDigestBytes } from './receipts.ts';
 
+/** Lowercase hex SHA-256 of bytes, or of a string's UTF-8 encoding (one-shot: no Hash object). */
 export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return hash('sha256', bytes, 'hex');
 }
 
 export function requestDigest(plaintext: Uint8Array): string {
-  return Buffer.from(requestDigestBytes(plaintext)).toString('hex');
+  return hex(requestDigestBytes(plaintext));
 }
 
 export function outputDigest(output: JsonValue): string {
-  return Buffer.from(outputDigestBytes(output)).toString('hex');
+  return hex(outputDigestBytes(output));
+}
+
+/** Hex of the bytes, read in place (no copy). */
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

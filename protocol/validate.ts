@@ -56,21 +56,29 @@ export class Issues {
     return true;
   }
 
-  /** JSON-compatible data: null, booleans, finite numbers, text, arrays and text-keyed maps. */
+  /**
+   * JSON-compatible data: null, booleans, finite numbers, text, arrays and text-keyed maps. The
+   * check runs without paths first (`isJson`); only a value that fails it is walked again to
+   * report each issue where it is.
+   */
   json(value: unknown, path: string, depth = 0): boolean {
-    if (depth > 48) return this.fail(path, 'is nested too deeply');
+    return isJson(value, depth) || this.jsonIssues(value, path, depth);
+  }
+
+  private jsonIssues(value: unknown, path: string, depth: number): boolean {
+    if (depth > JSON_DEPTH) return this.fail(path, 'is nested too deeply');
     if (value === null || typeof value === 'boolean' || typeof value === 'string') return true;
     if (typeof value === 'number') return Number.isFinite(value) ? true : this.fail(path, 'must be a finite number');
     if (Array.isArray(value)) {
       let ok = true;
       value.forEach((item, i) => {
-        ok = this.json(item, `${path}[${i}]`, depth + 1) && ok;
+        ok = this.jsonIssues(item, `${path}[${i}]`, depth + 1) && ok;
       });
       return ok;
     }
     if (isPlainRecord(value)) {
       let ok = true;
-      for (const [k, v] of Object.entries(value)) ok = this.json(v, join(path, k), depth + 1) && ok;
+      for (const [k, v] of Object.entries(value)) ok = this.jsonIssues(v, join(path, k), depth + 1) && ok;
       return ok;
     }
     return this.fail(path, 'must be JSON-compatible (no byte strings, tags, integer-keyed maps or big integers)');
@@ -80,6 +88,37 @@ export class Issues {
     this.add(path, message);
     return false;
   }
+}
+
+const JSON_DEPTH = 48;
+
+/** Whether `Issues.json` would accept the value (same rules, same order), without building paths. */
+function isJson(value: unknown, depth: number): boolean {
+  if (depth > JSON_DEPTH) return false;
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'boolean':
+    case 'string':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      // A hole is skipped, as forEach skips it; an undefined element is refused.
+      if (item === undefined ? i in value : !isJson(item, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (!isPlainRecord(value)) return false;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) if (!isJson(value[keys[i]!], depth + 1)) return false;
+  return true;
 }
 
 export function join(path: string, key: string): string {
