@@ -9,6 +9,7 @@ import { HpkeInvalidParametersError } from '../errors.ts';
 export const SHA256_LENGTH = 32;
 const HPKE_V1 = Buffer.from('HPKE-v1', 'ascii');
 const EMPTY = Buffer.alloc(0);
+const COUNTER_ONE = Uint8Array.of(1);
 
 export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
   // An empty salt is HMAC with a zero-length key, which HMAC pads to the zero block: RFC 5869's default.
@@ -18,6 +19,11 @@ export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
 export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Buffer {
   if (!Number.isInteger(length) || length < 0 || length > 255 * SHA256_LENGTH) {
     throw new HpkeInvalidParametersError({ reason: `HKDF output length ${length} is out of range` });
+  }
+  // Every HPKE output but a long Export is one block: one HMAC, no chaining buffer, no copy.
+  if (length > 0 && length <= SHA256_LENGTH) {
+    const block = createHmac('sha256', prk).update(info).update(COUNTER_ONE).digest();
+    return length === SHA256_LENGTH ? block : block.subarray(0, length);
   }
   const blocks = Math.ceil(length / SHA256_LENGTH);
   const out = Buffer.allocUnsafe(blocks * SHA256_LENGTH);
@@ -39,8 +45,12 @@ export function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: str
 }
 
 export function labeledExpand(suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number): Buffer {
-  const labeledInfo = Buffer.concat([i2osp2(length), HPKE_V1, suiteId, Buffer.from(label, 'ascii'), info]);
-  return hkdfExpand(prk, labeledInfo, length);
+  return hkdfExpand(prk, labeledInfo(suiteId, label, info, length), length);
+}
+
+/** I2OSP(L, 2) ‖ "HPKE-v1" ‖ suite_id ‖ label ‖ info: LabeledExpand's info, for callers that cache it. */
+export function labeledInfo(suiteId: Uint8Array, label: string, info: Uint8Array, length: number): Buffer {
+  return Buffer.concat([i2osp2(length), HPKE_V1, suiteId, Buffer.from(label, 'ascii'), info]);
 }
 
 export function i2osp2(n: number): Buffer {
