@@ -132,8 +132,8 @@ abstract class HpkeContextBase {
     return labeledExpand(this.#suiteId, this.#exporterSecret, 'sec', exporterContext, length);
   }
 
-  protected sealNext(plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-    const out = aeadSeal(this.#aead, this.#key, this.#nonce(), aad, plaintext);
+  protected sealNext(plaintext: Uint8Array, aad: Uint8Array, prefix: Uint8Array): Uint8Array {
+    const out = aeadSeal(this.#aead, this.#key, this.#nonce(), aad, plaintext, prefix);
     this.#sequence++;
     return out;
   }
@@ -160,7 +160,12 @@ abstract class HpkeContextBase {
 
 export class HpkeSenderContext extends HpkeContextBase {
   seal(plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
-    return this.sealNext(plaintext, aad);
+    return this.sealNext(plaintext, aad, EMPTY);
+  }
+
+  /** prefix ‖ seal(plaintext, aad) in one buffer: a framed message without a second copy of its ciphertext. */
+  sealWithPrefix(prefix: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
+    return this.sealNext(plaintext, aad, prefix);
   }
 }
 
