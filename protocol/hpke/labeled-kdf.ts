@@ -2,6 +2,11 @@
  * HKDF-SHA256 (RFC 5869) and RFC 9180's labelled forms, over createHmac. Node's hkdfSync fuses
  * extract and expand, but HPKE needs them apart (LabeledExtract feeds several LabeledExpands),
  * so both halves are written out; every output here is at most a few blocks.
+ *
+ * Measured on node v20 (CPU per call, quiet 2-core VM) and kept this way: createHmac ≈ 2.3 µs;
+ * hkdfSync ≈ 10 µs, dearer than the two HMACs it would replace; HMAC as two one-shot
+ * `crypto.hash()` calls over K ⊕ ipad / K ⊕ opad ≈ 2.5 µs, no better, so not worth owning.
+ * What did pay is not building buffers around the HMACs: see keySchedule and hkdfExpand.
  */
 import { createHmac } from 'node:crypto';
 import { HpkeInvalidParametersError } from '../errors.ts';
