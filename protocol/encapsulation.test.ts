@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   deriveResponseKey,
   encapsulationKeyId,
   openRequest,
   openResponse,
+  ResponseKeyContext,
   sealRequest,
   sealResponse,
   type EncapsulationKey,
@@ -16,8 +18,8 @@ import {
   EncapsulationSuiteUnsupportedError,
   EncapsulationTruncatedError,
 } from './errors.ts';
-import { aeadOpen } from './hpke/aead.ts';
-import { aeadParams } from './hpke/hpke-suite.ts';
+import { aeadOpen, aeadSeal } from './hpke/aead.ts';
+import { aeadParams, DEFAULT_HPKE_SUITE } from './hpke/hpke-suite.ts';
 import { generateHpkeKeyPair } from './hpke/setup-hpke.ts';
 import { rawPrivateKey } from './hpke/x25519.ts';
 
@@ -183,5 +185,78 @@ describe('response encapsulation', () => {
     const { key, sealed } = pair();
     const forged = sealRequest(publicOf(key), Buffer.from('req'));
     expect(() => openResponse(sealed.context, sealResponse(forged.context, Buffer.from('forged')))).toThrow(EncapsulationDecryptError);
+  });
+});
+
+// Interoperability with an implementation that shares no code with ours: @hpke/core for the
+// request, WebCrypto's HKDF and AES-GCM for the response (DESIGN §5.2). Holds the wire format
+// fixed while the HPKE internals are tuned for speed.
+describe('interoperability with @hpke/core and WebCrypto', () => {
+  const subtle = globalThis.crypto.subtle;
+  const oracle = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+  const RES_LABEL = Buffer.from('message/cloister-res');
+  const infoFor = (header: Uint8Array) => Buffer.concat([Buffer.from('message/cloister-req'), Buffer.from([0]), header]);
+
+  async function oracleResponseKey(secret: Uint8Array, enc: Uint8Array, responseNonce: Uint8Array) {
+    const prk = await subtle.importKey('raw', secret, 'HKDF', false, ['deriveBits']);
+    const salt = Buffer.concat([enc, responseNonce]);
+    const bits = async (info: string, bytes: number) =>
+      new Uint8Array(await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: Buffer.from(info) }, prk, bytes * 8));
+    const aesKey = await subtle.importKey('raw', await bits('key', 32), 'AES-GCM', false, ['encrypt', 'decrypt']);
+    return { aesKey, nonce: await bits('nonce', 12) };
+  }
+
+  it('opens a request @hpke/core seals, and WebCrypto opens the response sealed to it', async () => {
+    const key = makeKey();
+    const header = Buffer.from([key.keyId, 0x00, 0x20, 0x00, 0x01, 0x00, 0x02]);
+    const sender = await oracle.createSenderContext({ recipientPublicKey: await oracle.kem.deserializePublicKey(key.keyPair.publicKey), info: infoFor(header) });
+    const enc = new Uint8Array(sender.enc);
+    const request = Buffer.concat([header, enc, new Uint8Array(await sender.seal(Buffer.from('from the oracle')))]);
+
+    const opened = openRequest(key, request);
+    expect(text(opened.plaintext)).toBe('from the oracle');
+    const response = sealResponse(opened.context, Buffer.from('to the oracle'));
+
+    const secret = new Uint8Array(await sender.export(RES_LABEL, 32));
+    const { aesKey, nonce } = await oracleResponseKey(secret, enc, response.subarray(0, 32));
+    const plaintext = await subtle.decrypt({ name: 'AES-GCM', iv: nonce, tagLength: 128 }, aesKey, response.subarray(32));
+    expect(text(new Uint8Array(plaintext))).toBe('to the oracle');
+  });
+
+  it('seals a request @hpke/core opens, and opens the response WebCrypto seals to it', async () => {
+    const key = makeKey();
+    const sealed = sealRequest(publicOf(key), Buffer.from('to the oracle'));
+    const enc = sealed.bytes.subarray(7, 39);
+    const recipient = await oracle.createRecipientContext({
+      recipientKey: await oracle.kem.deserializePrivateKey(rawPrivateKey(key.keyPair.privateKey)),
+      enc,
+      info: infoFor(sealed.bytes.subarray(0, 7)),
+    });
+    expect(text(new Uint8Array(await recipient.open(sealed.bytes.subarray(39))))).toBe('to the oracle');
+
+    const responseNonce = globalThis.crypto.getRandomValues(new Uint8Array(32));
+    const secret = new Uint8Array(await recipient.export(RES_LABEL, 32));
+    const { aesKey, nonce } = await oracleResponseKey(secret, enc, responseNonce);
+    const ct = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: nonce, tagLength: 128 }, aesKey, Buffer.from('from the oracle')));
+    expect(text(openResponse(sealed.context, Buffer.concat([responseNonce, ct])))).toBe('from the oracle');
+  });
+
+  it('derives the response key and nonce WebCrypto derives, for any secret, enc and response nonce', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), async (secret, enc, responseNonce) => {
+        const context = new ResponseKeyContext(DEFAULT_HPKE_SUITE, enc, (label, length) => {
+          expect(Buffer.from(label)).toEqual(RES_LABEL);
+          expect(length).toBe(32);
+          return secret;
+        });
+        const ours = deriveResponseKey(context, RES_LABEL, responseNonce);
+        const expected = await oracleResponseKey(secret, enc, responseNonce);
+        const probe = Buffer.from('probe');
+        const theirs = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: expected.nonce, tagLength: 128 }, expected.aesKey, probe));
+        expect(Buffer.from(ours.nonce)).toEqual(Buffer.from(expected.nonce));
+        expect(Buffer.from(aeadSeal(aeadParams(2), ours.key, ours.nonce, new Uint8Array(0), probe))).toEqual(Buffer.from(theirs));
+      }),
+      { numRuns: 50 },
+    );
   });
 });

@@ -12,7 +12,7 @@
  * The response is bound to the request's HPKE context: only the party that sealed the request
  * can open it, and a response replayed from another request does not decrypt.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { concatBytes } from './cbor.ts';
 import {
   EncapsulationDecryptError,
@@ -31,6 +31,8 @@ export const RESPONSE_MEDIA_TYPE = 'message/cloister-res';
 
 const REQUEST_LABEL = Buffer.from(REQUEST_MEDIA_TYPE, 'ascii');
 const RESPONSE_LABEL = Buffer.from(RESPONSE_MEDIA_TYPE, 'ascii');
+const KEY_INFO = Buffer.from('key', 'ascii');
+const NONCE_INFO = Buffer.from('nonce', 'ascii');
 const HEADER_LENGTH = 7;
 const ENC_LENGTH = 32;
 const TAG_LENGTH = 16;
@@ -99,9 +101,9 @@ export function sealRequest(key: EncapsulationPublicKey, plaintext: Uint8Array):
   const header = encodeHeader(key.keyId, suite);
   const info = Buffer.concat([REQUEST_LABEL, Uint8Array.of(0), header]);
   const sender = setupHpkeSender({ suite, recipientPublicKey: key.publicKey, info });
-  const ct = sender.context.seal(plaintext);
+  const bytes = sender.context.sealWithPrefix(concatBytes(header, sender.enc), plaintext);
   const context = new ResponseKeyContext(suite, sender.enc, (label, length) => sender.context.export(label, length));
-  return { bytes: concatBytes(header, sender.enc, ct), context };
+  return { bytes, context };
 }
 
 /**
@@ -141,9 +143,9 @@ export function openRequest(keys: EncapsulationKey | readonly EncapsulationKey[]
 
 export function sealResponse(context: ResponseKeyContext, plaintext: Uint8Array): Uint8Array {
   const aead = aeadParams(context.suite.aead);
-  const responseNonce = randomBytes(Math.max(aead.keyLength, aead.nonceLength));
+  const responseNonce = randomFillSync(Buffer.allocUnsafe(Math.max(aead.keyLength, aead.nonceLength)));
   const { key, nonce } = deriveResponseKey(context, RESPONSE_LABEL, responseNonce);
-  return concatBytes(responseNonce, aeadSeal(aead, key, nonce, EMPTY, plaintext));
+  return aeadSeal(aead, key, nonce, EMPTY, plaintext, responseNonce);
 }
 
 export function openResponse(context: ResponseKeyContext, bytes: Uint8Array): Uint8Array {
@@ -167,8 +169,8 @@ export function deriveResponseKey(
   const secret = context.exportSecret(label, Math.max(aead.keyLength, aead.nonceLength));
   const prk = hkdfExtract(concatBytes(context.enc, responseNonce), secret);
   return {
-    key: hkdfExpand(prk, Buffer.from('key', 'ascii'), aead.keyLength),
-    nonce: hkdfExpand(prk, Buffer.from('nonce', 'ascii'), aead.nonceLength),
+    key: hkdfExpand(prk, KEY_INFO, aead.keyLength),
+    nonce: hkdfExpand(prk, NONCE_INFO, aead.nonceLength),
   };
 }
 

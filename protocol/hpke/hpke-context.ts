@@ -8,7 +8,7 @@
 import { HpkeInvalidParametersError, HpkeMessageLimitError, HpkeOpenError } from '../errors.ts';
 import { aeadOpen, aeadSeal } from './aead.ts';
 import { aeadParams, hpkeSuiteId, type AeadParams, type HpkeMode, type HpkeSuite } from './hpke-suite.ts';
-import { labeledExpand, labeledExtract, SHA256_LENGTH } from './labeled-kdf.ts';
+import { hkdfExpand, labeledExpand, labeledExtract, labeledInfo, SHA256_LENGTH } from './labeled-kdf.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -33,36 +33,68 @@ export function keySchedule(
   info: Uint8Array,
   psk: PskInput | undefined,
 ): KeyScheduleResult {
-  const suiteId = hpkeSuiteId(suite);
-  const aead = aeadParams(suite.aead);
-  const pskBytes = psk?.psk ?? EMPTY;
-  const pskId = psk?.pskId ?? EMPTY;
-  const pskIdHash = cachedExtract(suiteId, 'psk_id_hash', pskId);
-  const infoHash = cachedExtract(suiteId, 'info_hash', info);
-  const keyScheduleContext = Buffer.concat([Uint8Array.of(mode), pskIdHash, infoHash]);
-  const secret = labeledExtract(suiteId, sharedSecret, 'secret', pskBytes);
+  const { suiteId, aead } = suiteConstants(suite);
+  const expandInfo = publicSchedule(suiteId, aead, mode, info, psk?.pskId ?? EMPTY);
+  const secret = labeledExtract(suiteId, sharedSecret, 'secret', psk?.psk ?? EMPTY);
   return {
-    keyScheduleContext,
+    keyScheduleContext: Buffer.from(expandInfo.keyScheduleContext),
     secret,
-    key: labeledExpand(suiteId, secret, 'key', keyScheduleContext, aead.keyLength),
-    baseNonce: labeledExpand(suiteId, secret, 'base_nonce', keyScheduleContext, aead.nonceLength),
-    exporterSecret: labeledExpand(suiteId, secret, 'exp', keyScheduleContext, SHA256_LENGTH),
+    key: hkdfExpand(secret, expandInfo.key, aead.keyLength),
+    baseNonce: hkdfExpand(secret, expandInfo.baseNonce, aead.nonceLength),
+    exporterSecret: hkdfExpand(secret, expandInfo.exp, SHA256_LENGTH),
   };
 }
 
-// psk_id_hash and info_hash depend only on public inputs that repeat request after request
-// (an empty psk_id; info = label ‖ header), so a small bounded cache saves two HMACs per setup.
-const extractCache = new Map<string, Buffer>();
-const EXTRACT_CACHE_LIMIT = 64;
+/** suite_id and AEAD parameters of the (two) supported suites, built once each. */
+interface SuiteConstants {
+  readonly suiteId: Uint8Array;
+  readonly aead: AeadParams;
+}
+const suiteConstantsByAead = new Map<number, SuiteConstants>();
 
-function cachedExtract(suiteId: Uint8Array, label: string, ikm: Uint8Array): Buffer {
-  if (ikm.byteLength > 256) return labeledExtract(suiteId, EMPTY, label, ikm);
-  const cacheKey = `${Buffer.from(suiteId).toString('hex')}/${label}/${Buffer.from(ikm.buffer, ikm.byteOffset, ikm.byteLength).toString('hex')}`;
-  let value = extractCache.get(cacheKey);
-  if (!value) {
-    value = labeledExtract(suiteId, EMPTY, label, ikm);
-    if (extractCache.size >= EXTRACT_CACHE_LIMIT) extractCache.delete(extractCache.keys().next().value!);
-    extractCache.set(cacheKey, value);
+function suiteConstants(suite: HpkeSuite): SuiteConstants {
+  let value = suiteConstantsByAead.get(suite.aead);
+  if (value === undefined) {
+    value = { suiteId: hpkeSuiteId(suite), aead: aeadParams(suite.aead) };
+    suiteConstantsByAead.set(suite.aead, value);
+  }
+  return value;
+}
+
+/**
+ * Everything in the key schedule that does not depend on a secret: key_schedule_context
+ * (mode ‖ psk_id_hash ‖ info_hash) and the three LabeledExpand infos built on it. Without a PSK
+ * these repeat request after request (an empty psk_id; info = label ‖ header), so a small
+ * bounded cache keyed by suite, mode and info holds them: two HMACs and four concatenations
+ * fewer per setup. Never keyed by or holding a secret; a PSK (even its public id) bypasses it.
+ */
+interface PublicSchedule {
+  readonly keyScheduleContext: Buffer;
+  readonly key: Buffer;
+  readonly baseNonce: Buffer;
+  readonly exp: Buffer;
+}
+const publicScheduleCache = new Map<string, PublicSchedule>();
+const PUBLIC_SCHEDULE_CACHE_LIMIT = 64;
+const CACHEABLE_INFO_LENGTH = 256;
+
+function publicSchedule(suiteId: Uint8Array, aead: AeadParams, mode: HpkeMode, info: Uint8Array, pskId: Uint8Array): PublicSchedule {
+  const cacheable = pskId.byteLength === 0 && info.byteLength <= CACHEABLE_INFO_LENGTH;
+  const cacheKey = cacheable ? `${aead.keyLength}/${mode}/${Buffer.from(info.buffer, info.byteOffset, info.byteLength).toString('latin1')}` : '';
+  const cached = cacheable ? publicScheduleCache.get(cacheKey) : undefined;
+  if (cached !== undefined) return cached;
+  const pskIdHash = labeledExtract(suiteId, EMPTY, 'psk_id_hash', pskId);
+  const infoHash = labeledExtract(suiteId, EMPTY, 'info_hash', info);
+  const keyScheduleContext = Buffer.concat([Uint8Array.of(mode), pskIdHash, infoHash]);
+  const value: PublicSchedule = {
+    keyScheduleContext,
+    key: labeledInfo(suiteId, 'key', keyScheduleContext, aead.keyLength),
+    baseNonce: labeledInfo(suiteId, 'base_nonce', keyScheduleContext, aead.nonceLength),
+    exp: labeledInfo(suiteId, 'exp', keyScheduleContext, SHA256_LENGTH),
+  };
+  if (cacheable) {
+    if (publicScheduleCache.size >= PUBLIC_SCHEDULE_CACHE_LIMIT) publicScheduleCache.delete(publicScheduleCache.keys().next().value!);
+    publicScheduleCache.set(cacheKey, value);
   }
   return value;
 }
@@ -79,11 +111,12 @@ abstract class HpkeContextBase {
   #sequence = 0;
 
   constructor(suite: HpkeSuite, schedule: KeyScheduleResult) {
-    this.#aead = aeadParams(suite.aead);
+    const { suiteId, aead } = suiteConstants(suite);
+    this.#aead = aead;
     this.#key = schedule.key;
     this.#baseNonce = schedule.baseNonce;
     this.#exporterSecret = schedule.exporterSecret;
-    this.#suiteId = hpkeSuiteId(suite);
+    this.#suiteId = suiteId;
   }
 
   /** The next sequence number to be used. */
@@ -99,8 +132,8 @@ abstract class HpkeContextBase {
     return labeledExpand(this.#suiteId, this.#exporterSecret, 'sec', exporterContext, length);
   }
 
-  protected sealNext(plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-    const out = aeadSeal(this.#aead, this.#key, this.#nonce(), aad, plaintext);
+  protected sealNext(plaintext: Uint8Array, aad: Uint8Array, prefix: Uint8Array): Uint8Array {
+    const out = aeadSeal(this.#aead, this.#key, this.#nonce(), aad, plaintext, prefix);
     this.#sequence++;
     return out;
   }
@@ -127,7 +160,12 @@ abstract class HpkeContextBase {
 
 export class HpkeSenderContext extends HpkeContextBase {
   seal(plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
-    return this.sealNext(plaintext, aad);
+    return this.sealNext(plaintext, aad, EMPTY);
+  }
+
+  /** prefix ‖ seal(plaintext, aad) in one buffer: a framed message without a second copy of its ciphertext. */
+  sealWithPrefix(prefix: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
+    return this.sealNext(plaintext, aad, prefix);
   }
 }
 

@@ -48,12 +48,15 @@ export function isSupportedSuite(kem: number, kdf: number, aead: number): boolea
   );
 }
 
+const AES_128_GCM: AeadParams = Object.freeze({ cipher: 'aes-128-gcm', keyLength: 16, nonceLength: 12, tagLength: 16 });
+const AES_256_GCM: AeadParams = Object.freeze({ cipher: 'aes-256-gcm', keyLength: 32, nonceLength: 12, tagLength: 16 });
+
 export function aeadParams(aead: number): AeadParams {
   switch (aead) {
     case HPKE_AEAD_AES_128_GCM:
-      return { cipher: 'aes-128-gcm', keyLength: 16, nonceLength: 12, tagLength: 16 };
+      return AES_128_GCM;
     case HPKE_AEAD_AES_256_GCM:
-      return { cipher: 'aes-256-gcm', keyLength: 32, nonceLength: 12, tagLength: 16 };
+      return AES_256_GCM;
     default:
       throw new HpkeInvalidParametersError({ reason: `AEAD id ${aead} is not supported` });
   }

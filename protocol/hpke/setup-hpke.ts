@@ -5,8 +5,9 @@
  * Why our own HPKE and not @hpke/core: both pass the RFC vectors, but @hpke/core goes through
  * WebCrypto's async API for every step (key import, DH, HMAC, AES-GCM), and sealing or opening
  * a 1 KB request costs it several times the ≤ 200 µs budget of issue 4. `npm run bench -- hpke`
- * measures both in the same run (on the shared 2-core CI machine, p50: ours ≈ 110 µs to seal and
- * ≈ 60 µs to open; @hpke/core ≈ 900 µs each). This file drives node:crypto synchronously, so
+ * measures both in the same run (on the shared 2-core CI machine, p50: ours ≈ 105–120 µs to seal
+ * and ≈ 65–90 µs to open a fresh request, most of it one X25519 key generation and one or two
+ * DHs; @hpke/core ≈ 1–1.5 ms each). This file drives node:crypto synchronously, so
  * this is the implementation Cloister uses; @hpke/core stays as the test oracle
  * (`setup-hpke.test.ts` cross-seals and cross-opens between the two in every mode).
  */
