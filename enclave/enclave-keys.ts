@@ -10,7 +10,7 @@
  *   never leaves the enclave either; `generateKmsRecipientKey` makes it (asynchronously: RSA key
  *   generation takes a noticeable moment) and the KMS client is given it.
  */
-import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { encapsulationKeyId, type EncapsulationKey } from '../protocol/encapsulation.ts';
 import { generateHpkeKeyPair } from '../protocol/hpke/setup-hpke.ts';
@@ -30,8 +30,24 @@ export function generateEnclaveKeys(): EnclaveKeys {
   return {
     encapsulation: { keyId: encapsulationKeyId(publicKey), keyPair: hpke },
     publicKey,
-    receiptKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+    receiptKey: generateReceiptKey(),
   };
+}
+
+/**
+ * The receipt key, imported from its PKCS#8 encoding made inside the generation call rather
+ * than the generated KeyObject itself: that one shares a mutex with its generation job, and on
+ * node v20 a GC that collects the job while the key is being exported (its COSE_Key goes into
+ * every attestation's user_data) hangs the thread for good (`protocol/jwk-key-pair.ts`). The
+ * imported key has no job behind it.
+ */
+function generateReceiptKey(): KeyObject {
+  const { privateKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    publicKeyEncoding: { format: 'der', type: 'spki' },
+    privateKeyEncoding: { format: 'der', type: 'pkcs8' },
+  });
+  return createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' });
 }
 
 /** The RSA-2048 private key KMS seals `CiphertextForRecipient` to (public exponent 65537). */

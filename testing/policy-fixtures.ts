@@ -2,7 +2,8 @@
  * Policy bundles for tests: the shipped development bundle read from disk, and a copy of it with
  * freshly generated issuer and reviewer keys whose private halves the test holds.
  */
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import type { JsonWebKey } from 'node:crypto';
+import { generateJwkKeyPair } from '../protocol/jwk-key-pair.ts';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,9 +40,9 @@ export interface TestKeys {
 }
 
 function pair(kind: 'p256' | 'ed25519', kid?: string) {
-  const keys = kind === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const keys = generateJwkKeyPair(kind === 'p256' ? 'ES256' : 'EdDSA');
   const extra = kid ? { kid } : {};
-  return { privateJwk: { ...keys.privateKey.export({ format: 'jwk' }), ...extra }, publicJwk: { ...keys.publicKey.export({ format: 'jwk' }), ...extra } };
+  return { privateJwk: { ...keys.privateJwk, ...extra }, publicJwk: { ...keys.publicJwk, ...extra } };
 }
 
 /** The development bundle with new keys for the `dev` issuer and the reviewers rita, sam and tara. */

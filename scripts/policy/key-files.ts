@@ -2,7 +2,8 @@
  * Development key files: the issuer key `cloister token` signs with and the reviewer keys
  * `cloister workflow approve` signs with. Private keys, written 0600 and never overwritten.
  */
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import type { JsonWebKey } from 'node:crypto';
+import { generateJwkKeyPair } from '../../protocol/jwk-key-pair.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { UsageError } from '../../client/cli/cli-io.ts';
 
@@ -24,9 +25,9 @@ export interface ReviewerKeyFile {
 export type KeyAlgorithm = 'ES256' | 'EdDSA';
 
 export function generateJwk(alg: KeyAlgorithm, kid?: string): { privateJwk: JsonWebKey; publicJwk: JsonWebKey } {
-  const pair = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const pair = generateJwkKeyPair(alg);
   const extra = { ...(kid ? { kid } : {}), alg, use: 'sig' };
-  return { privateJwk: { ...pair.privateKey.export({ format: 'jwk' }), ...extra }, publicJwk: { ...pair.publicKey.export({ format: 'jwk' }), ...extra } };
+  return { privateJwk: { ...pair.privateJwk, ...extra }, publicJwk: { ...pair.publicJwk, ...extra } };
 }
 
 export function publicPart(jwk: JsonWebKey): JsonWebKey {
