@@ -121,7 +121,7 @@ export const benchmark: Benchmark = {
   async run(args) {
     const quick = args.includes('--quick');
     const n1 = quick ? 300 : 1_000;
-    const n32 = quick ? 1_000 : 3_000;
+    const n32 = quick ? 1_000 : 6_000;
     const input = { text: 'x'.repeat(1024 - 11) }; // 1 KB of JSON
     const body = JSON.stringify(input);
 
