@@ -41,7 +41,7 @@ export function generateEnclaveKeys(): EnclaveKeys {
  * every attestation's user_data) hangs the thread for good (`protocol/jwk-key-pair.ts`). The
  * imported key has no job behind it.
  */
-function generateReceiptKey(): KeyObject {
+export function generateReceiptKey(): KeyObject {
   const { privateKey } = generateKeyPairSync('ec', {
     namedCurve: 'P-256',
     publicKeyEncoding: { format: 'der', type: 'spki' },
