@@ -33,8 +33,9 @@ export function keySchedule(
   info: Uint8Array,
   psk: PskInput | undefined,
 ): KeyScheduleResult {
-  const { suiteId, aead } = suiteConstants(suite);
-  const expandInfo = publicSchedule(suiteId, aead, mode, info, psk?.pskId ?? EMPTY);
+  const constants = suiteConstants(suite);
+  const { suiteId, aead } = constants;
+  const expandInfo = publicSchedule(constants, mode, info, psk?.pskId ?? EMPTY);
   const secret = labeledExtract(suiteId, sharedSecret, 'secret', psk?.psk ?? EMPTY);
   return {
     keyScheduleContext: Buffer.from(expandInfo.keyScheduleContext),
@@ -45,18 +46,23 @@ export function keySchedule(
   };
 }
 
-/** suite_id and AEAD parameters of the (two) supported suites, built once each. */
+/** suite_id and AEAD parameters of each supported suite, built once each. */
 interface SuiteConstants {
   readonly suiteId: Uint8Array;
+  /** suite_id as a string, for cache keys. */
+  readonly suiteKey: string;
   readonly aead: AeadParams;
 }
-const suiteConstantsByAead = new Map<number, SuiteConstants>();
+const suiteConstantsById = new Map<string, SuiteConstants>();
 
 function suiteConstants(suite: HpkeSuite): SuiteConstants {
-  let value = suiteConstantsByAead.get(suite.aead);
+  // Keyed by all three ids, so a suite added later can never share another's constants.
+  const id = `${suite.kem}/${suite.kdf}/${suite.aead}`;
+  let value = suiteConstantsById.get(id);
   if (value === undefined) {
-    value = { suiteId: hpkeSuiteId(suite), aead: aeadParams(suite.aead) };
-    suiteConstantsByAead.set(suite.aead, value);
+    const suiteId = hpkeSuiteId(suite);
+    value = { suiteId, suiteKey: Buffer.from(suiteId).toString('latin1'), aead: aeadParams(suite.aead) };
+    suiteConstantsById.set(id, value);
   }
   return value;
 }
@@ -78,9 +84,10 @@ const publicScheduleCache = new Map<string, PublicSchedule>();
 const PUBLIC_SCHEDULE_CACHE_LIMIT = 64;
 const CACHEABLE_INFO_LENGTH = 256;
 
-function publicSchedule(suiteId: Uint8Array, aead: AeadParams, mode: HpkeMode, info: Uint8Array, pskId: Uint8Array): PublicSchedule {
+function publicSchedule({ suiteId, suiteKey, aead }: SuiteConstants, mode: HpkeMode, info: Uint8Array, pskId: Uint8Array): PublicSchedule {
   const cacheable = pskId.byteLength === 0 && info.byteLength <= CACHEABLE_INFO_LENGTH;
-  const cacheKey = cacheable ? `${aead.keyLength}/${mode}/${Buffer.from(info.buffer, info.byteOffset, info.byteLength).toString('latin1')}` : '';
+  // The whole suite_id is in the key: info_hash and every expand info depend on it.
+  const cacheKey = cacheable ? `${suiteKey}/${mode}/${Buffer.from(info.buffer, info.byteOffset, info.byteLength).toString('latin1')}` : '';
   const cached = cacheable ? publicScheduleCache.get(cacheKey) : undefined;
   if (cached !== undefined) return cached;
   const pskIdHash = labeledExtract(suiteId, EMPTY, 'psk_id_hash', pskId);
