@@ -39,6 +39,16 @@ async function withFileStore(fn: (store: SqliteBlobStore, path: string) => Promi
   }
 }
 
+async function withStore(durable: boolean, fn: (store: SqliteBlobStore) => Promise<void>): Promise<void> {
+  if (durable) return withFileStore((store) => fn(store));
+  const store = createSqliteBlobStore({ path: ':memory:' });
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 const outcome = (p: Promise<unknown>) =>
   p.then(
     () => 'ok',
@@ -102,6 +112,32 @@ describe('createSqliteBlobStore batches', () => {
       await store.close();
     }
   }, 10_000);
+
+  // Durable, the end of each fsync commits the next share; without fsync (in memory, or
+  // synchronous=normal) the store must come back for the rest by itself.
+  it.each([
+    ['a durable file store', true],
+    ['an in-memory store (no fsync)', false],
+  ])('commits a burst larger than one transaction takes in call order, each write landing and a conflict failing alone, in %s', (_name, durable) =>
+    withStore(durable, async (store) => {
+      // 700 appends called in one turn (more than the 256 one transaction takes), with a second
+      // append at position 300 called after them: only that one conflicts.
+      const writes = Array.from({ length: 700 }, (_, i) => store.appendLog(log, i, Uint8Array.of(i & 0xff)));
+      const late = store.appendLog(log, 300, Uint8Array.of(0xee));
+      expect(await Promise.all(writes.map(outcome))).toEqual(Array.from({ length: 700 }, () => 'ok'));
+      expect(await outcome(late)).toBe('conflict');
+      const stored = await store.readLog(log, 0, 700);
+      expect(stored.map((e) => e.position)).toEqual(Array.from({ length: 700 }, (_, i) => i));
+      expect(stored[300]!.bytes).toEqual(Uint8Array.of(300 & 0xff));
+    }),
+  );
+
+  it('lets a read called in the same turn as a large burst see every write of it', () =>
+    withFileStore(async (store) => {
+      const writes = Array.from({ length: 600 }, (_, i) => store.appendLog(log, i, Uint8Array.of(1)));
+      expect(await store.logLength(log)).toBe(600);
+      expect(await Promise.all(writes.map(outcome))).toEqual(Array.from({ length: 600 }, () => 'ok'));
+    }));
 
   it('lands writes called just before it is closed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloister-store-'));

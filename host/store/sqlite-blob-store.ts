@@ -194,14 +194,28 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
 
   let queue: QueuedWrite[] = [];
   let flushScheduled = false;
+  // A burst of writes commits in transactions of at most this many, a turn of the event loop
+  // apart, so that one burst cannot hold the host's event loop for the whole of it.
+  const maxBatch = 256;
+
+  const scheduleFlush = (): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      // While an fsync runs, its end commits the queue (see `startSync`).
+      if (!syncing) flush();
+    });
+  };
   let unsynced: CommittedWrite[] = [];
   let syncing: Promise<void> | undefined;
 
-  /** Commits the queued writes in one transaction; a conflict fails its own write only. */
+  /** Commits the oldest queued writes (up to maxBatch) in one transaction; a conflict fails its own write only. */
   const flush = (): void => {
     if (queue.length === 0) return;
-    const batch = queue;
-    queue = [];
+    const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+    queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+    if (queue.length > 0) scheduleFlush();
     const outcomes: (number | BlobStoreConflictError)[] = [];
     try {
       begin.run();
@@ -255,13 +269,7 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
       // Copies: the caller may reuse its objects before the batch commits.
       const copy = { namespace: address.namespace, kind: address.kind, key: address.key };
       queue.push({ address: copy, op, at, bytes: new Uint8Array(bytes), resolve, reject });
-      if (flushScheduled) return;
-      flushScheduled = true;
-      setImmediate(() => {
-        flushScheduled = false;
-        // While an fsync runs, its end commits the queue (see above).
-        if (!syncing) flush();
-      });
+      scheduleFlush();
     });
 
   /*
@@ -269,7 +277,9 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
    * the queue first. (The memory store behaves the same; a write that has not landed yet is
    * visible, as it always was, so callers that need "landed" await the write.)
    */
-  const readable = (): void => flush();
+  const readable = (): void => {
+    while (queue.length > 0) flush();
+  };
 
   let closed = false;
   // Every call goes through here: closed stores and driver failures become contract errors.
@@ -328,7 +338,7 @@ export function createSqliteBlobStore(options: SqliteBlobStoreOptions): SqliteBl
       if (closed) return;
       closed = true;
       // Writes called before close still commit and land.
-      flush();
+      readable();
       while (syncing) await syncing;
       db.close();
       if (walFd !== undefined) closeSync(walFd);
