@@ -122,10 +122,11 @@ describe('createSqliteBlobStore batches', () => {
     withStore(durable, async (store) => {
       // 700 appends called in one turn (more than the 256 one transaction takes), with a second
       // append at position 300 called after them: only that one conflicts.
-      const writes = Array.from({ length: 700 }, (_, i) => store.appendLog(log, i, Uint8Array.of(i & 0xff)));
-      const late = store.appendLog(log, 300, Uint8Array.of(0xee));
-      expect(await Promise.all(writes.map(outcome))).toEqual(Array.from({ length: 700 }, () => 'ok'));
-      expect(await outcome(late)).toBe('conflict');
+      // Each outcome is observed at once: a rejection must never wait unobserved for the others.
+      const writes = Array.from({ length: 700 }, (_, i) => outcome(store.appendLog(log, i, Uint8Array.of(i & 0xff))));
+      const late = outcome(store.appendLog(log, 300, Uint8Array.of(0xee)));
+      expect(await Promise.all(writes)).toEqual(Array.from({ length: 700 }, () => 'ok'));
+      expect(await late).toBe('conflict');
       const stored = await store.readLog(log, 0, 700);
       expect(stored.map((e) => e.position)).toEqual(Array.from({ length: 700 }, (_, i) => i));
       expect(stored[300]!.bytes).toEqual(Uint8Array.of(300 & 0xff));
@@ -134,9 +135,9 @@ describe('createSqliteBlobStore batches', () => {
 
   it('lets a read called in the same turn as a large burst see every write of it', () =>
     withFileStore(async (store) => {
-      const writes = Array.from({ length: 600 }, (_, i) => store.appendLog(log, i, Uint8Array.of(1)));
+      const writes = Array.from({ length: 600 }, (_, i) => outcome(store.appendLog(log, i, Uint8Array.of(1))));
       expect(await store.logLength(log)).toBe(600);
-      expect(await Promise.all(writes.map(outcome))).toEqual(Array.from({ length: 600 }, () => 'ok'));
+      expect(await Promise.all(writes)).toEqual(Array.from({ length: 600 }, () => 'ok'));
     }));
 
   it('lands writes called just before it is closed', async () => {
