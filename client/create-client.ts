@@ -10,7 +10,7 @@
 import { createCertificateCache, verifyAttestationDocument, type CertificateCache } from '../attestation/index.ts';
 import { hashAuditRecord, type AuditRecord } from '../protocol/audit-record.ts';
 import { CloisterError } from '../protocol/cloister-error.ts';
-import { encapsulationKeyId, openResponse, REQUEST_MEDIA_TYPE, sealRequest } from '../protocol/encapsulation.ts';
+import { encapsulationKeyId, openResponse, REQUEST_MEDIA_TYPE, sealRequest, type ResponseKeyContext } from '../protocol/encapsulation.ts';
 import { decodeInvokeResponse, encodeInvokeRequest, newRequestId, type InvokeRequestOptions, type JsonObject, type JsonValue, type NodeTraceMessage } from '../protocol/messages.ts';
 import { validateWorkflow } from '../protocol/workflows/validate-workflow.ts';
 import { workflowDigest } from '../protocol/workflows/workflow-digest.ts';
@@ -123,6 +123,15 @@ const ATTESTATION_MAX_AGE_MS = 5 * 60_000;
 // Stop using a cached attestation this long before its leaf expires, so receipts always fall inside it.
 const LEAF_MARGIN_MS = 60_000;
 
+/** Opens an answer under the request's context and decodes it; anything that fails is unauthentic. */
+function openAnswer<T>(context: ResponseKeyContext, body: Uint8Array, decode: (bytes: Uint8Array) => T): T {
+  try {
+    return decode(openResponse(context, body));
+  } catch (cause) {
+    throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
+  }
+}
+
 export function createClient(options: ClientOptions): CloisterClient {
   let base: URL;
   try {
@@ -210,6 +219,14 @@ export function createClient(options: ClientOptions): CloisterClient {
     return current;
   }
 
+  /**
+   * The enclave could not open a request: it restarted (new key; the one-byte key id may even
+   * collide) or the request was altered. Either way, attest afresh next time.
+   */
+  function forgetKeyOn(error: unknown): void {
+    if (error instanceof HostRejectedError && (error.remote.code === 'ERR_ENCLAVE_UNKNOWN_KEY' || error.remote.code === 'ERR_ENCLAVE_DECRYPT_FAILED')) current = undefined;
+  }
+
   async function invoke(workflow: string, input: JsonValue, invokeOptions: InvokeOptions = {}): Promise<InvokeOutcome> {
     const test = testRequest(workflow, invokeOptions.test);
     const enclave = await attest();
@@ -234,19 +251,10 @@ export function createClient(options: ClientOptions): CloisterClient {
         ...(invokeOptions.signal ? { signal: invokeOptions.signal } : {}),
       });
     } catch (error) {
-      // The enclave could not open the request: it restarted (new key; the one-byte key id may
-      // even collide) or the request was altered. Either way, attest afresh next time.
-      if (error instanceof HostRejectedError && (error.remote.code === 'ERR_ENCLAVE_UNKNOWN_KEY' || error.remote.code === 'ERR_ENCLAVE_DECRYPT_FAILED')) {
-        current = undefined;
-      }
+      forgetKeyOn(error);
       throw error;
     }
-    let decoded;
-    try {
-      decoded = decodeInvokeResponse(openResponse(sealed.context, body));
-    } catch (cause) {
-      throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
-    }
+    const decoded = openAnswer(sealed.context, body, decodeInvokeResponse);
     if ('error' in decoded) throw new EnclaveRejectedError({ ...decoded.error, ...refusalAudit(decoded.audit, requestDigest(plaintext)) });
     const { runId, output, receipt } = decoded.ok;
     const audit = decoded.ok.audit as unknown as AuditRecord;
@@ -282,9 +290,6 @@ export function createClient(options: ClientOptions): CloisterClient {
     return sealRequest({ keyId: enclave.keyId, publicKey: enclave.publicKey }, plaintext);
   }
 
-  const forgetKeyOn = (error: unknown): void => {
-    if (error instanceof HostRejectedError && (error.remote.code === 'ERR_ENCLAVE_UNKNOWN_KEY' || error.remote.code === 'ERR_ENCLAVE_DECRYPT_FAILED')) current = undefined;
-  };
 
   async function getRun(runId: string, readOptions: ReadRunOptions): Promise<RunView> {
     const enclave = await attest();
@@ -301,12 +306,7 @@ export function createClient(options: ClientOptions): CloisterClient {
       forgetKeyOn(error);
       throw error;
     }
-    let decoded;
-    try {
-      decoded = decodeReadRunResponse(openResponse(sealed.context, body));
-    } catch (cause) {
-      throw new ResponseUnauthenticError({ reason: cause instanceof CloisterError ? cause.code : 'undecodable', cause });
-    }
+    const decoded = openAnswer(sealed.context, body, decodeReadRunResponse);
     if ('error' in decoded) throw new EnclaveRejectedError(decoded.error);
     if (decoded.ok.run.id !== runId) throw new ResponseUnauthenticError({ reason: 'the answer is about another run' });
     return decoded.ok.run;

@@ -10,10 +10,11 @@
  *   never leaves the enclave either; `generateKmsRecipientKey` makes it (asynchronously: RSA key
  *   generation takes a noticeable moment) and the KMS client is given it.
  */
-import { createPrivateKey, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { encapsulationKeyId, type EncapsulationKey } from '../protocol/encapsulation.ts';
 import { generateHpkeKeyPair } from '../protocol/hpke/setup-hpke.ts';
+import { generateJwkKeyPair } from '../protocol/jwk-key-pair.ts';
 
 export interface EnclaveKeys {
   readonly encapsulation: EncapsulationKey;
@@ -35,19 +36,12 @@ export function generateEnclaveKeys(): EnclaveKeys {
 }
 
 /**
- * The receipt key, imported from its PKCS#8 encoding made inside the generation call rather
- * than the generated KeyObject itself: that one shares a mutex with its generation job, and on
- * node v20 a GC that collects the job while the key is being exported (its COSE_Key goes into
- * every attestation's user_data) hangs the thread for good (`protocol/jwk-key-pair.ts`). The
- * imported key has no job behind it.
+ * The receipt key, imported from a JWK made inside the generation call rather than the generated
+ * KeyObject itself, which node v20 can hang on when it is exported (`protocol/jwk-key-pair.ts`);
+ * its COSE_Key is exported for every attestation's user_data.
  */
 export function generateReceiptKey(): KeyObject {
-  const { privateKey } = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    publicKeyEncoding: { format: 'der', type: 'spki' },
-    privateKeyEncoding: { format: 'der', type: 'pkcs8' },
-  });
-  return createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' });
+  return createPrivateKey({ key: generateJwkKeyPair('ES256').privateJwk, format: 'jwk' });
 }
 
 /** The RSA-2048 private key KMS seals `CiphertextForRecipient` to (public exponent 65537). */

@@ -31,7 +31,8 @@ export interface ControlPlaneHost {
   close(): Promise<void>;
 }
 
-const stubLink: EnclaveLink = {
+/** An enclave link that answers every call at once with nothing: for host tests that never reach an enclave. */
+export const stubLink: EnclaveLink = {
   attest: async () => new Uint8Array(),
   invoke: async () => new Uint8Array(),
   readRun: async () => new Uint8Array(),

@@ -8,7 +8,7 @@ import { workflowDigest } from '../../protocol/workflows/workflow-digest.ts';
 import { createHostServer } from '../create-host-server.ts';
 import { createControlPlane } from './create-control-plane.ts';
 import { createMemoryControlStore } from './memory-control-store.ts';
-import { controlAdminKey, controlApiKey, demoWorkflowText, startControlPlaneHost, type ControlPlaneHost } from '../../testing/control-plane-host.ts';
+import { controlAdminKey, controlApiKey, demoWorkflowText, startControlPlaneHost, stubLink, type ControlPlaneHost } from '../../testing/control-plane-host.ts';
 
 let host: ControlPlaneHost;
 beforeAll(async () => {
@@ -257,15 +257,7 @@ describe('keys without an admin set', () => {
   it('falls back to the host API keys when no admin keys are configured', async () => {
     const plane = createControlPlane({ store: createMemoryControlStore(), bundle: host.bundle });
     const app = await createHostServer({
-      link: {
-        attest: async () => new Uint8Array(),
-        invoke: async () => new Uint8Array(),
-        readRun: async () => new Uint8Array(),
-        runEvents: async function* () {},
-        state: () => 'connected',
-        connect: async () => {},
-        close: async () => {},
-      },
+      link: stubLink,
       apiKeys: [controlApiKey],
       logStream: false,
       controlPlane: { plane },
